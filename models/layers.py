@@ -1,0 +1,148 @@
+"""Layers: one annotator's work on one document; opening (with seeding) and reading them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from models.schema import Annotator, Entity, Event, EventArgument, Layer, utcnow
+from models.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    id: int
+    document_id: int
+    annotator_id: int
+    status: str
+    seconds: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpan:
+    id: int
+    start: int
+    end: int
+    label: str
+    origin: str
+    score: float | None = None
+
+
+def _info(layer: Layer) -> LayerInfo:
+    return LayerInfo(
+        layer.id, layer.document_id, layer.annotator_id, layer.status, layer.seconds, layer.version
+    )
+
+
+def find_layer(store: Store, document_id: int, annotator_id: int) -> LayerInfo | None:
+    with store.reading() as session:
+        layer = _get(session, document_id, annotator_id)
+        return _info(layer) if layer else None
+
+
+def _get(session: Session, document_id: int, annotator_id: int) -> Layer | None:
+    return session.scalar(
+        select(Layer).where(Layer.document_id == document_id, Layer.annotator_id == annotator_id)
+    )
+
+
+def model_annotator_id(store: Store, project_model: str) -> int | None:
+    with store.reading() as session:
+        return session.scalar(select(Annotator.id).where(Annotator.name == project_model))
+
+
+def open_layer(
+    store: Store, document_id: int, annotator_id: int, model_id: int | None, *, create: bool = False
+) -> LayerInfo | None:
+    """The annotator's layer of the document, seeded from the model's layer when first opened.
+
+    Without a model layer yet (pre-annotation still running) nothing is created unless
+    ``create`` is set (the first edit), so the seeding can still happen later.
+    """
+    with store.transaction() as session:
+        layer = _get(session, document_id, annotator_id)
+        if layer is not None:
+            return _info(layer)
+        model_layer = _get(session, document_id, model_id) if model_id is not None else None
+        if model_layer is None and not create:
+            return None
+        layer = Layer(document_id=document_id, annotator_id=annotator_id, status="in_progress")
+        session.add(layer)
+        session.flush()
+        if model_layer is not None:
+            _copy_layer(session, model_layer.id, layer.id)
+        return _info(layer)
+
+
+def _copy_layer(session: Session, source_id: int, target_id: int) -> None:
+    """Copy entities (keeping their origin) and events (as suggestions) of a layer."""
+    entity_ids: dict[int, int] = {}
+    for entity in session.scalars(select(Entity).where(Entity.layer_id == source_id)):
+        copy = Entity(
+            layer_id=target_id,
+            start=entity.start,
+            end=entity.end,
+            label=entity.label,
+            origin=entity.origin,
+            score=entity.score,
+        )
+        session.add(copy)
+        session.flush()
+        entity_ids[entity.id] = copy.id
+    for event in session.scalars(select(Event).where(Event.layer_id == source_id)):
+        new_event = Event(
+            layer_id=target_id,
+            type=event.type,
+            trigger_start=event.trigger_start,
+            trigger_end=event.trigger_end,
+            attributes=dict(event.attributes),
+            origin=event.origin,
+            state="suggested" if event.origin == "model" else event.state,
+        )
+        session.add(new_event)
+        session.flush()
+        arguments = session.scalars(select(EventArgument).where(EventArgument.event_id == event.id))
+        rows = [
+            {
+                "event_id": new_event.id,
+                "layer_id": target_id,
+                "role": argument.role,
+                "entity_id": entity_ids[argument.entity_id],
+                "origin": argument.origin,
+            }
+            for argument in arguments
+        ]
+        if rows:
+            session.execute(insert(EventArgument), rows)
+
+
+def entities(store: Store, layer_id: int) -> list[EntitySpan]:
+    with store.reading() as session:
+        rows = session.execute(
+            select(Entity.id, Entity.start, Entity.end, Entity.label, Entity.origin, Entity.score)
+            .where(Entity.layer_id == layer_id)
+            .order_by(Entity.start, Entity.end)
+        )
+        return [EntitySpan(*row) for row in rows]
+
+
+def add_time(store: Store, layer_id: int, seconds: float) -> None:
+    """Add time spent on the document to its layer (committed at once)."""
+    if seconds <= 0:
+        return
+    with store.transaction() as session:
+        session.execute(
+            update(Layer).where(Layer.id == layer_id).values(seconds=Layer.seconds + seconds)
+        )
+
+
+def touch(session: Session, layer_id: int) -> None:
+    """Mark the layer changed: new version and time stamp (optimistic locking, sync)."""
+    session.execute(
+        update(Layer)
+        .where(Layer.id == layer_id)
+        .values(version=Layer.version + 1, updated_at=utcnow())
+    )
