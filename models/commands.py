@@ -46,7 +46,7 @@ class Command(ABC):
     def undo(self, session: Session) -> Changes: ...
 
 
-def _check_range(session: Session, layer_id: int, start: int, end: int) -> None:
+def check_range(session: Session, layer_id: int, start: int, end: int) -> None:
     length = session.scalar(
         select(func.length(Document.text))
         .join(Layer, Layer.document_id == Document.id)
@@ -83,7 +83,7 @@ class AddEntity(Command):
         return f"add {self.label}"
 
     def do(self, session: Session) -> Changes:
-        _check_range(session, self.layer_id, self.start, self.end)
+        check_range(session, self.layer_id, self.start, self.end)
         values: dict[str, Any] = {
             "layer_id": self.layer_id,
             "start": self.start,
@@ -94,9 +94,13 @@ class AddEntity(Command):
         }
         if self.entity_id is not None:
             values["id"] = self.entity_id
-        self.entity_id = session.execute(insert(Entity).values(values).returning(Entity.id)).scalar_one()
+        self.entity_id = session.execute(
+            insert(Entity).values(values).returning(Entity.id)
+        ).scalar_one()
         touch(session, self.layer_id)
-        return Changes(self.layer_id, ((self.start, self.end),), entities=True, selected=self.entity_id)
+        return Changes(
+            self.layer_id, ((self.start, self.end),), entities=True, selected=self.entity_id
+        )
 
     def undo(self, session: Session) -> Changes:
         session.execute(delete(Entity).where(Entity.id == self.entity_id))
@@ -114,7 +118,10 @@ class RemoveEntity(Command):
     def do(self, session: Session) -> Changes:
         self._row = _entity_row(session, self.entity_id)
         self._arguments = [
-            {c: getattr(a, c) for c in ("id", "event_id", "layer_id", "role", "entity_id", "origin")}
+            {
+                c: getattr(a, c)
+                for c in ("id", "event_id", "layer_id", "role", "entity_id", "origin")
+            }
             for a in session.scalars(
                 select(EventArgument).where(EventArgument.entity_id == self.entity_id)
             )
@@ -168,7 +175,7 @@ class _UpdateEntity(Command):
         row = _entity_row(session, self.entity_id)
         values = self.new_values()
         if "start" in values:
-            _check_range(session, row["layer_id"], values["start"], values["end"])
+            check_range(session, row["layer_id"], values["start"], values["end"])
         self._before = row
         return self._apply(session, values, row)
 

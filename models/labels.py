@@ -81,11 +81,14 @@ def parse_schema(text: str, source: str = "<schema>") -> LabelSchema:
     except tomllib.TOMLDecodeError as error:
         raise SchemaError(source, "TOML", str(error)) from error
     reader = _Reader(source)
-    roles = tuple(reader.choice(item, f"roles[{i}]") for i, item in enumerate(data.get("roles", [])))
+    roles = tuple(
+        reader.choice(item, f"roles[{i}]") for i, item in enumerate(data.get("roles", []))
+    )
     reader.unique(roles, "roles", lambda c: c.id)
     role_ids = {role.id for role in roles}
     entities = tuple(
-        reader.entity_label(item, f"entities[{i}]") for i, item in enumerate(data.get("entities", []))
+        reader.entity_label(item, f"entities[{i}]")
+        for i, item in enumerate(data.get("entities", []))
     )
     if not entities:
         raise SchemaError(source, "entities", "the schema declares no entity label")
@@ -93,7 +96,8 @@ def parse_schema(text: str, source: str = "<schema>") -> LabelSchema:
     reader.unique(entities, "entities", lambda e: e.key, what="shortcut key")
     stance = reader.table(data.get("stance", {}), "stance")
     targets = tuple(
-        reader.choice(item, f"stance.targets[{i}]") for i, item in enumerate(stance.get("targets", []))
+        reader.choice(item, f"stance.targets[{i}]")
+        for i, item in enumerate(stance.get("targets", []))
     )
     values = tuple(
         reader.choice(item, f"stance.values[{i}]", key_required=True)

@@ -50,6 +50,8 @@ class DocumentRecord:
     annotator: str | None = None
     status: str | None = None
     external_id: str | None = None
+    # line of the input file the record was read from (0 when unknown), for error messages
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

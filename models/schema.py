@@ -10,7 +10,7 @@ when its entity is deleted.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -42,7 +42,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Project(Base):
@@ -105,7 +105,7 @@ class Entity(Base):
     __table_args__ = (
         UniqueConstraint("id", "layer_id", name="uq_entities_id_layer"),
         Index("ix_entities_layer_start", "layer_id", "start"),
-        CheckConstraint("start >= 0 AND \"end\" > start", name="ck_entities_range"),
+        CheckConstraint('start >= 0 AND "end" > start', name="ck_entities_range"),
         CheckConstraint(_in("origin", ORIGINS), name="ck_entities_origin"),
     )
 
@@ -141,7 +141,9 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("id", "layer_id", name="uq_events_id_layer"),
         Index("ix_events_layer", "layer_id"),
-        CheckConstraint("trigger_start >= 0 AND trigger_end > trigger_start", name="ck_events_range"),
+        CheckConstraint(
+            "trigger_start >= 0 AND trigger_end > trigger_start", name="ck_events_range"
+        ),
         CheckConstraint(_in("origin", ORIGINS), name="ck_events_origin"),
         CheckConstraint(_in("state", EVENT_STATES), name="ck_events_state"),
     )

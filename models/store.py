@@ -6,13 +6,12 @@ One ``Store`` per database. Each public method is one short transaction; edits g
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-import hashlib
 
 from sqlalchemy import Engine, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,7 +98,9 @@ class Store:
             return command.undo(session)
 
     # -- projects ------------------------------------------------------------------------
-    def ensure_project(self, name: str = DEFAULT_PROJECT, schema_toml: str | None = None) -> ProjectInfo:
+    def ensure_project(
+        self, name: str = DEFAULT_PROJECT, schema_toml: str | None = None
+    ) -> ProjectInfo:
         """The project of that name, created with ``schema_toml`` (default schema) if new."""
         with self.transaction() as session:
             project = session.scalar(select(Project).where(Project.name == name))
@@ -152,10 +153,13 @@ class Store:
                     )
                 )
             )
-            position = session.scalar(
-                select(func.coalesce(func.max(Document.position), -1)).where(
-                    Document.project_id == project_id
+            position = int(
+                session.scalar(
+                    select(func.coalesce(func.max(Document.position), -1)).where(
+                        Document.project_id == project_id
+                    )
                 )
+                or 0
             )
             rows, slots = [], []
             for index, (record, digest) in enumerate(zip(documents, hashes, strict=True)):
@@ -177,7 +181,9 @@ class Store:
                 slots.append(index)
             ids: list[int | None] = [None] * len(documents)
             if rows:
-                new_ids = session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True), rows).all()
+                new_ids = session.scalars(
+                    insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
+                ).all()
                 for index, new_id in zip(slots, new_ids, strict=True):
                     ids[index] = new_id
             return ids
@@ -187,7 +193,9 @@ class Store:
             doc = session.get_one(Document, document_id)
             return DocumentData(doc.id, doc.project_id, doc.position, doc.title, doc.text, doc.meta)
 
-    def _listing(self, project_id: int, annotator_id: int, status: str | None, search: str | None) -> Any:
+    def _listing(
+        self, project_id: int, annotator_id: int, status: str | None, search: str | None
+    ) -> Any:
         layer = and_(Layer.document_id == Document.id, Layer.annotator_id == annotator_id)
         status_column = func.coalesce(Layer.status, "todo")
         query = (
@@ -210,7 +218,11 @@ class Store:
         return query
 
     def count_documents(
-        self, project_id: int, annotator_id: int, status: str | None = None, search: str | None = None
+        self,
+        project_id: int,
+        annotator_id: int,
+        status: str | None = None,
+        search: str | None = None,
     ) -> int:
         inner = self._listing(project_id, annotator_id, status, search).subquery()
         with self.reading() as session:
@@ -305,9 +317,7 @@ class Store:
             if step > 0:
                 query = query.where(Document.position > position).order_by(Document.position)
             else:
-                query = query.where(Document.position < position).order_by(
-                    Document.position.desc()
-                )
+                query = query.where(Document.position < position).order_by(Document.position.desc())
             found = session.scalar(query.limit(1))
             return int(found) if found is not None else None
 

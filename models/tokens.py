@@ -12,10 +12,12 @@ import re
 from bisect import bisect_left, bisect_right
 
 _ELISION = r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]"
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining
+_WORD = rf"\w[\w{_MARKS}]*"  # "Pe\u0301kin" (decomposed accents) is one word
 _TOKEN = re.compile(
     rf"(?i:{_ELISION})(?=\w)"  # elided article or pronoun before a word
     r"|\d+(?:[.,]\d+)*"  # numbers: 18, 1,5, 2.024
-    r"|\w+(?:[-'’]\w+)*"  # words, hyphenated compounds
+    rf"|{_WORD}(?:[-'’]{_WORD})*"  # words, hyphenated compounds
     r"|[^\w\s]",  # any other symbol alone
 )
 
