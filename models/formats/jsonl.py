@@ -1,0 +1,220 @@
+"""Glose native JSONL: one document a line, a Prodigy-compatible superset.
+
+``{"id", "text", "title", "meta", "spans": [{"start", "end", "label"}],
+"stance": [{"target", "value", "evidence": [{"start", "end"}]}],
+"events": [{"type", "trigger": {"start", "end"}, "args": [{"role", "start", "end"}]}],
+"annotator", "status"}``; only ``text`` is required. Offsets are Python code points (Unicode
+characters), end exclusive. A span may carry its ``text``, which must then match.
+``"id"`` is the document's external id, written when known.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from models.records import (
+    ArgumentRecord,
+    DocumentRecord,
+    EventRecord,
+    Problem,
+    SpanRecord,
+    StanceRecord,
+)
+
+
+class _Invalid(ValueError):
+    """A line that is JSON but not a document of this format."""
+
+
+def read(path: Path) -> Iterator[DocumentRecord | Problem]:
+    """Records of ``path`` one line at a time; a bad line is a Problem with its number."""
+    source = str(path)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                yield Problem(source, number, f"not UTF-8 (byte 0x{raw[error.start]:02x})")
+                continue
+            except json.JSONDecodeError as error:
+                yield Problem(source, number, f"bad JSON: {error.msg} (column {error.colno})")
+                continue
+            try:
+                yield _record(item, number)
+            except _Invalid as error:
+                yield Problem(source, number, str(error))
+
+
+def sniff(path: Path) -> bool:
+    """True when the first non-blank line is a JSON object with a string "text"."""
+    with path.open("rb") as handle:
+        for raw in handle:
+            if raw.strip():
+                try:
+                    item = json.loads(raw.decode("utf-8-sig"))
+                except ValueError:
+                    return False
+                return isinstance(item, dict) and isinstance(item.get("text"), str)
+    return False
+
+
+def _record(item: Any, line: int) -> DocumentRecord:
+    if not isinstance(item, dict):
+        raise _Invalid("expected a JSON object")
+    text = item.get("text")
+    if not isinstance(text, str):
+        raise _Invalid("missing text" if text is None else '"text" must be a string')
+    external_id = item.get("id")
+    if external_id is not None and not isinstance(external_id, str | int):
+        raise _Invalid('"id" must be a string or a number')
+    meta = _typed(item, "meta", dict, {})
+    return DocumentRecord(
+        text=text,
+        title=_typed(item, "title", str, ""),
+        meta=meta,
+        spans=[_span(text, span, f"spans[{i}]") for i, span in _items(item, "spans")],
+        stance=[_stance(text, entry, f"stance[{i}]") for i, entry in _items(item, "stance")],
+        events=[_event(text, entry, f"events[{i}]") for i, entry in _items(item, "events")],
+        annotator=_typed(item, "annotator", str, None),
+        status=_typed(item, "status", str, None),
+        external_id=None if external_id is None else str(external_id),
+        line=line,
+    )
+
+
+def _typed(item: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = item.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise _Invalid(f'"{key}" must be {_KIND_NAMES[kind]}')
+    return value
+
+
+_KIND_NAMES: dict[type, str] = {str: "a string", dict: "an object", list: "a list"}
+
+
+def _items(item: dict[str, Any], key: str) -> Iterator[tuple[int, Any]]:
+    return enumerate(_typed(item, key, list, []))
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where} must be an object")
+    return value
+
+
+def _string(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise _Invalid(f'{where}: "{key}" must be a non-empty string')
+    return value
+
+
+def _offsets(text: str, entry: Any, where: str) -> tuple[int, int]:
+    entry = _object(entry, where)
+    start, end = entry.get("start"), entry.get("end")
+    for key, value in (("start", start), ("end", end)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _Invalid(f'{where}: "{key}" must be an integer')
+    assert isinstance(start, int) and isinstance(end, int)
+    if end <= start:
+        raise _Invalid(f"{where}: end {end} <= start {start}")
+    if start < 0 or end > len(text):
+        raise _Invalid(f"{where}: [{start}, {end}) is outside the text (length {len(text)})")
+    quoted = entry.get("text")
+    if quoted is not None and quoted != text[start:end]:
+        raise _Invalid(f"{where}: text {quoted!r} does not match {text[start:end]!r}")
+    return start, end
+
+
+def _span(text: str, entry: Any, where: str) -> SpanRecord:
+    start, end = _offsets(text, entry, where)
+    return SpanRecord(start, end, _string(entry, "label", where))
+
+
+def _stance(text: str, entry: Any, where: str) -> StanceRecord:
+    entry = _object(entry, where)
+    evidence = tuple(
+        _offsets(text, span, f"{where}.evidence[{i}]") for i, span in _items(entry, "evidence")
+    )
+    return StanceRecord(_string(entry, "target", where), _string(entry, "value", where), evidence)
+
+
+def _event(text: str, entry: Any, where: str) -> EventRecord:
+    entry = _object(entry, where)
+    trigger = _offsets(text, entry.get("trigger"), f"{where}.trigger")
+    args = []
+    for i, arg in _items(entry, "args"):
+        start, end = _offsets(text, arg, f"{where}.args[{i}]")
+        args.append(ArgumentRecord(_string(arg, "role", f"{where}.args[{i}]"), start, end))
+    return EventRecord(_string(entry, "type", where), trigger, tuple(args))
+
+
+def to_json(record: DocumentRecord) -> dict[str, Any]:
+    """The JSON object of one record (keys in the documented order)."""
+    item: dict[str, Any] = {} if record.external_id is None else {"id": record.external_id}
+    item.update(
+        text=record.text,
+        title=record.title,
+        meta=record.meta,
+        spans=[{"start": s.start, "end": s.end, "label": s.label} for s in record.spans],
+        stance=[
+            {
+                "target": s.target,
+                "value": s.value,
+                "evidence": [{"start": start, "end": end} for start, end in s.evidence],
+            }
+            for s in record.stance
+        ],
+        events=[
+            {
+                "type": e.type,
+                "trigger": {"start": e.trigger[0], "end": e.trigger[1]},
+                "args": [{"role": a.role, "start": a.start, "end": a.end} for a in e.args],
+            }
+            for e in record.events
+        ],
+        annotator=record.annotator,
+        status=record.status,
+    )
+    return item
+
+
+class Writer:
+    """Streams records to ``path``, one JSON object a line (UTF-8, not ASCII-escaped)."""
+
+    def __init__(self, path: Path, **_options: Any) -> None:
+        self.path = path
+        self.count = 0
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> Writer:
+        self._handle = self.path.open("w", encoding="utf-8", newline="\n")
+        return self
+
+    def write(self, record: DocumentRecord) -> None:
+        if self._handle is None:
+            raise RuntimeError("Writer used outside its with block")
+        self._handle.write(json.dumps(to_json(record), ensure_ascii=False))
+        self._handle.write("\n")
+        self.count += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,338 @@
+"""Import and export between files and the store, streamed, as jobs (``models.jobs``).
+
+- ``import_texts``: .txt files and folders → documents, in batches.
+- ``import_file``: a structured file of ``models.formats`` → documents and, when the records
+  carry annotations, the annotator's layer. Every record is validated first (a streamed
+  pass); a file with any problem imports nothing unless ``skip_invalid``.
+- ``export``: one annotator's layers → a file, one document at a time. With
+  ``status="any"`` every document of the project is written, those without a layer of the
+  source with no annotations (and no annotator or status); ``status="done"`` writes only the
+  documents whose source layer is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from models import formats
+from models.formats import FORMATS, FormatSpec
+from models.jobs import Job
+from models.labels import IDENTIFIER, parse_schema
+from models.layer_io import layer_record, record_problems, write_layer
+from models.records import DocumentRecord, Problem, Progress
+from models.schema import Annotator, Document, Layer, Project
+from models.store import ProjectInfo, Store, text_hash
+from models.textfiles import expand_paths, read_text_file, title_of
+
+BATCH = 200
+IMPORT_ANNOTATOR = "import"
+GOLD = "gold"
+_NEW_COLOURS = ("#e6a23c", "#16a2a2", "#8c6d31", "#c94f9c", "#5b6abf", "#7a9e2e")
+_NEW_KEYS = "567890bcghilmopqtuvwxyz"
+
+
+class TransferError(ValueError):
+    """A transfer that cannot start (unknown format, source or project); nothing was done."""
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    duplicates: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    layers: int = 0  # annotated layers written
+    labels_added: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    documents: int
+    annotated: int  # documents written with a layer of the source
+    path: Path
+    source: str
+
+
+def import_texts(
+    store: Store, project_id: int, paths: Iterable[Path], batch_size: int = BATCH
+) -> Job[ImportReport]:
+    """Import .txt files and folders; refused files are listed, the others imported."""
+    files = list(expand_paths(paths))
+    report = ImportReport()
+    batch: list[DocumentRecord] = []
+    for done, path in enumerate(files, 1):
+        result = read_text_file(path)
+        if isinstance(result, Problem):
+            report.problems.append(result)
+        else:
+            batch.append(result)
+        if len(batch) >= batch_size or done == len(files):
+            _add(store, project_id, batch, report)
+            batch = []
+        yield Progress(done, len(files), path.name)
+    return report
+
+
+def _add(store: Store, project_id: int, batch: list[DocumentRecord], report: ImportReport) -> None:
+    if batch:
+        ids = store.add_documents(project_id, batch)
+        added = sum(1 for new_id in ids if new_id is not None)
+        report.added += added
+        report.duplicates += len(ids) - added
+
+
+def detect_format(path: Path, fmt: str = "auto") -> FormatSpec:
+    """The format named ``fmt``; for "auto" by extension, then by content (``sniff``)."""
+    if fmt != "auto":
+        try:
+            return formats.get(fmt)
+        except ValueError as error:
+            raise TransferError(str(error)) from None
+    suffix = path.suffix.lower()
+    candidates = [spec for spec in FORMATS.values() if suffix in spec.extensions]
+    if len(candidates) == 1:
+        return candidates[0]
+    # the native format accepts the most, so it is asked last
+    ordered = sorted(candidates or FORMATS.values(), key=lambda spec: spec.name == "jsonl")
+    for spec in ordered:
+        sniff = getattr(spec.load(), "sniff", None)
+        if sniff is not None and path.is_file() and sniff(path):
+            return spec
+    raise TransferError(f"{path}: cannot tell the format: name it with --format")
+
+
+def import_file(
+    store: Store,
+    project_id: int,
+    path: Path,
+    fmt: str = "auto",
+    annotator: str | None = None,
+    skip_invalid: bool = False,
+    add_labels: bool = False,
+) -> Job[ImportReport]:
+    """Import a structured file: documents, and annotations into the annotator's layer
+    (``annotator``, else each record's, else "import")."""
+    if not path.is_file():
+        raise TransferError(f"{path}: no such file")
+    module = detect_format(path, fmt).load()
+    project = _project(store, project_id)
+    report = ImportReport()
+    invalid: set[int] = set()
+    labels: dict[str, None] = {}
+    count = 0
+    for count, item in enumerate(module.read(path), 1):
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            invalid.add(count)
+            continue
+        reasons = record_problems(item, project.schema, new_labels=add_labels)
+        if add_labels:
+            reasons += [
+                f"label '{span.label}' cannot be added: ids are ASCII letters, digits or _"
+                for span in item.spans
+                if project.schema.entity(span.label) is None and not IDENTIFIER.match(span.label)
+            ]
+        report.problems += [Problem(str(path), item.line, reason) for reason in reasons]
+        if reasons:
+            invalid.add(count)
+        else:
+            labels.update(dict.fromkeys(span.label for span in item.spans))
+        if count % BATCH == 0:
+            yield Progress(count, None, "checking")
+    if count == 0:
+        report.problems.append(Problem(str(path), 0, "no document in the file"))
+    if report.problems and not skip_invalid:
+        return report
+    report.labels_added = _add_entity_labels(store, project, list(labels))
+    batch: list[DocumentRecord] = []
+    for index, item in enumerate(module.read(path), 1):
+        if index not in invalid and isinstance(item, DocumentRecord):
+            batch.append(item)
+        if len(batch) >= BATCH:
+            _import_batch(store, project, batch, annotator, report)
+            batch = []
+            yield Progress(index, count, "importing")
+    _import_batch(store, project, batch, annotator, report)
+    yield Progress(count, count, "imported")
+    return report
+
+
+def _project(store: Store, project_id: int) -> ProjectInfo:
+    with store.reading() as session:
+        name = session.scalar(select(Project.name).where(Project.id == project_id))
+    project = store.project(name) if name is not None else None
+    if project is None:
+        raise TransferError(f"no project with id {project_id}")
+    return project
+
+
+def _add_entity_labels(store: Store, project: ProjectInfo, labels: list[str]) -> list[str]:
+    """Append the labels unknown to the project's schema to it; returns those added."""
+    known = set(project.schema.entity_ids)
+    new = [label for label in labels if label not in known]
+    if not new:
+        return []
+    used = {label.key for label in project.schema.entities}
+    keys = iter(key for key in _NEW_KEYS if key not in used)
+    toml = project.schema.toml.rstrip("\n") + "\n"
+    for index, label in enumerate(new):
+        key = next(keys, None)
+        if key is None:
+            raise TransferError(f"no shortcut key left for the new label '{label}'")
+        colour = _NEW_COLOURS[index % len(_NEW_COLOURS)]
+        toml += (
+            f'\n[[entities]]\nid = "{label}"\nname = "{label}"\ncolour = "{colour}"\n'
+            f'key = "{key}"\ndescription = "Added by import."\n'
+        )
+    parse_schema(toml, f"schema of project {project.name}")
+    with store.transaction() as session:
+        session.execute(update(Project).where(Project.id == project.id).values(schema_toml=toml))
+    return new
+
+
+def _import_batch(
+    store: Store,
+    project: ProjectInfo,
+    batch: list[DocumentRecord],
+    annotator: str | None,
+    report: ImportReport,
+) -> None:
+    if not batch:
+        return
+    for record in batch:
+        record.title = record.title or title_of(record.text)
+    _add(store, project.id, batch, report)
+    annotated = [r for r in batch if r.spans or r.stance or r.events or r.status is not None]
+    if not annotated:
+        return
+    names = {annotator or r.annotator or IMPORT_ANNOTATOR for r in annotated}
+    annotator_ids = {name: store.annotator_id(name, _kind(project, name)) for name in names}
+    with store.transaction() as session:
+        hashes = {text_hash(r.text) for r in annotated}
+        rows = session.execute(
+            select(Document.sha256, Document.id).where(
+                Document.project_id == project.id, Document.sha256.in_(hashes)
+            )
+        )
+        documents = {digest: document_id for digest, document_id in rows}
+        for record in annotated:
+            annotator_id = annotator_ids[annotator or record.annotator or IMPORT_ANNOTATOR]
+            document_id = documents[text_hash(record.text)]
+            layer_id = session.scalar(
+                select(Layer.id).where(
+                    Layer.document_id == document_id, Layer.annotator_id == annotator_id
+                )
+            )
+            if layer_id is None:
+                layer_id = session.execute(
+                    insert(Layer)
+                    .values(
+                        document_id=document_id, annotator_id=annotator_id, status="in_progress"
+                    )
+                    .returning(Layer.id)
+                ).scalar_one()
+            write_layer(session, layer_id, record)
+            report.layers += 1
+
+
+def _kind(project: ProjectInfo, name: str) -> str:
+    if name == project.model_annotator:
+        return "model"
+    return "gold" if name == GOLD else "human"
+
+
+def export(
+    store: Store,
+    project_id: int,
+    out: Path,
+    fmt: str = "jsonl",
+    source: str | None = None,
+    status: str = "any",
+    **options: Any,
+) -> Job[ExportReport]:
+    """Write the project's documents with the ``source`` annotator's layers to ``out``."""
+    if status not in ("any", "done"):
+        raise TransferError(f"unknown status filter '{status}' (any or done)")
+    spec = detect_format(out, fmt)
+    project = _project(store, project_id)
+    name, annotator_id = _source(store, project, source)
+    total = _count(store, project_id, annotator_id, status)
+    done = annotated = 0
+    with spec.load().Writer(out, **options) as writer:
+        for page in _pages(store, project_id, annotator_id, status):
+            with store.reading() as session:
+                for document_id, layer_id in page:
+                    writer.write(layer_record(session, document_id, layer_id))
+                    done += 1
+                    annotated += layer_id is not None
+            yield Progress(done, total, "exporting")
+    return ExportReport(done, annotated, out, name)
+
+
+def _source(store: Store, project: ProjectInfo, source: str | None) -> tuple[str, int | None]:
+    """(annotator name, id) of the export source; "model", "gold" or a name, else the only
+    human annotator who has layers in the project."""
+    with store.reading() as session:
+        if source is None:
+            humans = session.execute(
+                select(Annotator.name, Annotator.id)
+                .distinct()
+                .join(Layer, Layer.annotator_id == Annotator.id)
+                .join(Document, Document.id == Layer.document_id)
+                .where(Document.project_id == project.id, Annotator.kind == "human")
+                .order_by(Annotator.name)
+            ).all()
+            if len(humans) != 1:
+                names = ", ".join(name for name, _ in humans) or "none"
+                raise TransferError(
+                    f"choose the annotations to export with --source (human annotators: {names};"
+                    " or model, gold)"
+                )
+            return humans[0][0], humans[0][1]
+        if source == "model":
+            source = project.model_annotator
+        query = select(Annotator.name, Annotator.id)
+        if source == GOLD:
+            query = query.where((Annotator.kind == "gold") | (Annotator.name == GOLD))
+        else:
+            query = query.where(Annotator.name == source)
+        found = session.execute(query.order_by(Annotator.id).limit(1)).first()
+    if found is None:
+        raise TransferError(f"no annotator named '{source}' in this database")
+    return found[0], found[1]
+
+
+def _listing(project_id: int, annotator_id: int | None, status: str) -> Any:
+    join = (Layer.document_id == Document.id) & (Layer.annotator_id == annotator_id)
+    query = (
+        select(Document.id, Layer.id, Document.position)
+        .outerjoin(Layer, join)
+        .where(Document.project_id == project_id)
+    )
+    return query.where(Layer.status == "done") if status == "done" else query
+
+
+def _count(store: Store, project_id: int, annotator_id: int | None, status: str) -> int:
+    inner = _listing(project_id, annotator_id, status).subquery()
+    with store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def _pages(
+    store: Store, project_id: int, annotator_id: int | None, status: str
+) -> Iterator[list[tuple[int, int | None]]]:
+    """(document id, layer id or None) in corpus order, a page at a time (keyset paging)."""
+    after = -1
+    while True:
+        query = _listing(project_id, annotator_id, status)
+        query = query.where(Document.position > after).order_by(Document.position).limit(BATCH)
+        with store.reading() as session:
+            rows = session.execute(query).all()
+        if not rows:
+            return
+        yield [(document_id, layer_id) for document_id, layer_id, _ in rows]
+        after = rows[-1][2]

@@ -1,0 +1,194 @@
+"""Import and export jobs over a real store: batches, dedupe, validation, round trips."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models.formats import jsonl
+from models.jobs import run
+from models.layer_io import layer_record
+from models.layers import find_layer
+from models.records import (
+    ArgumentRecord,
+    DocumentRecord,
+    EventRecord,
+    SpanRecord,
+    StanceRecord,
+)
+from models.schema import Document
+from models.store import ProjectInfo, Store
+from models.transfer import TransferError, export, import_file, import_texts
+
+TEXTS = [
+    "Vladimir Poutine 🇷🇺 a reçu Xi Jinping à Moscou.\n\nL’accord  est signé.",
+    "Le Pe\u0301kin de Xi 👩\u200d👩\u200d👧 et\tla Chine\r\nfin",
+]
+
+
+def _annotated(text: str, index: int) -> DocumentRecord:
+    def span(needle: str, label: str) -> SpanRecord:
+        start = text.index(needle)
+        return SpanRecord(start, start + len(needle), label)
+
+    xi = span("Xi", "PER")
+    return DocumentRecord(
+        text=text,
+        title=f"doc {index}",
+        meta={"source": f"{index}.txt"},
+        spans=sorted([xi, span("Xi", "MISC"), span("e" if index else "Moscou", "LOC")], key=_key),
+        stance=[
+            StanceRecord("CHINE", "favorable", ((0, 2), (3, 7))),
+            StanceRecord("RUSSIE", "neutre"),
+        ],
+        events=[
+            EventRecord(
+                "RENCONTRE_SOMMET", (1, 3), (ArgumentRecord("participant", xi.start, xi.end),)
+            )
+        ],
+        annotator="alice",
+        status="done" if index == 0 else "in_progress",
+    )
+
+
+def _key(span: SpanRecord) -> tuple[int, int, str]:
+    return span.start, span.end, span.label
+
+
+def _write(path: Path, records: list[DocumentRecord]) -> Path:
+    with jsonl.Writer(path) as writer:
+        for record in records:
+            writer.write(record)
+    return path
+
+
+def _layer(store: Store, project: ProjectInfo, annotator: str, text: str) -> DocumentRecord:
+    with store.reading() as session:
+        document_id = session.scalar(
+            select(Document.id).where(Document.project_id == project.id, Document.text == text)
+        )
+    assert document_id is not None
+    layer = find_layer(store, document_id, store.annotator_id(annotator))
+    assert layer is not None
+    with store.reading() as session:
+        return layer_record(session, document_id, layer.id)
+
+
+def test_transfer_import_texts_reports_bad_files_and_imports_the_rest(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_bytes(codecs.BOM_UTF8 + b"Un\r\ntexte\r\n")
+    (tmp_path / "sub" / "b.txt").write_text("Deux\n", "utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9")
+    report = run(import_texts(store, project.id, [tmp_path], batch_size=1))
+    assert (report.added, report.duplicates) == (2, 0)
+    assert sorted(Path(p.source).name for p in report.problems) == ["empty.txt", "latin1.txt"]
+    again = run(import_texts(store, project.id, [tmp_path]))
+    assert (again.added, again.duplicates) == (0, 2)
+    assert store.count_documents(project.id, store.annotator_id("alice")) == 2
+    texts = {store.document(row.id).text for row in store.document_rows(project.id, 1, 0, 10)}
+    assert texts == {"Un\r\ntexte\r\n", "Deux\n"}
+
+
+def test_transfer_jsonl_round_trip_under_another_annotator(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    records = [_annotated(text, i) for i, text in enumerate(TEXTS)]
+    report = run(import_file(store, project.id, _write(tmp_path / "in.jsonl", records)))
+    assert (report.added, report.layers, report.problems) == (2, 2, [])
+    out = tmp_path / "out.jsonl"
+    exported = run(export(store, project.id, out, source="alice"))
+    assert (exported.documents, exported.annotated) == (2, 2)
+    again = run(import_file(store, project.id, out, annotator="bob"))
+    assert (again.added, again.duplicates, again.layers) == (0, 2, 2)
+    for record in records:
+        bob = _layer(store, project, "bob", record.text)
+        assert (bob.spans, bob.stance, bob.events) == (record.spans, record.stance, record.events)
+        assert (bob.annotator, bob.status, bob.title) == ("bob", record.status, record.title)
+
+
+def test_transfer_invalid_file_imports_nothing_unless_skip_invalid(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    good = _annotated(TEXTS[0], 0)
+    path = _write(tmp_path / "in.jsonl", [good])
+    bad_lines = [
+        {"text": "abc", "spans": [{"start": 0, "end": 2, "label": "GPE"}]},
+        {"text": "e\u0301t\u00e9", "spans": [{"start": 1, "end": 3, "label": "PER"}]},
+        {
+            "text": "Xi ici",
+            "events": [
+                {
+                    "type": "RENCONTRE_SOMMET",
+                    "trigger": {"start": 3, "end": 6},
+                    "args": [{"role": "participant", "start": 0, "end": 2}],
+                }
+            ],
+        },
+        {"text": "Xi ici", "stance": [{"target": "MARS", "value": "favorable"}]},
+    ]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("{broken\n")
+        for item in bad_lines:
+            handle.write(json.dumps(item) + "\n")
+    report = run(import_file(store, project.id, path))
+    assert report.added == 0 and store.count_documents(project.id, 1) == 0
+    reasons = {(p.line, p.reason.split(" (")[0]) for p in report.problems}
+    assert (2, "bad JSON: Expecting property name enclosed in double quotes") in reasons
+    assert (3, "unknown entity label 'GPE'") in reasons
+    assert any(line == 4 and "cuts a character" in reason for line, reason in reasons)
+    assert any(line == 5 and "matches no entity" in reason for line, reason in reasons)
+    assert (6, "unknown stance target 'MARS'") in reasons
+    skipped = run(import_file(store, project.id, path, skip_invalid=True))
+    assert (skipped.added, skipped.layers) == (1, 1)
+    assert len(skipped.problems) == len(report.problems)
+
+
+def test_transfer_add_labels_extends_the_schema(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    record = DocumentRecord(text="Paris et Lyon", spans=[SpanRecord(0, 5, "GPE")])
+    path = _write(tmp_path / "in.jsonl", [record])
+    report = run(import_file(store, project.id, path, add_labels=True, annotator="carol"))
+    assert report.problems == [] and report.labels_added == ["GPE"]
+    schema = store.project(project.name).schema  # type: ignore[union-attr]
+    assert schema.entity("GPE") is not None and len(schema.entity_ids) == 5
+    assert _layer(store, project, "carol", record.text).spans == record.spans
+
+
+def test_transfer_export_status_and_documents_without_layer(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    records = [_annotated(text, i) for i, text in enumerate(TEXTS)]
+    run(import_file(store, project.id, _write(tmp_path / "in.jsonl", records)))
+    store.add_documents(project.id, [DocumentRecord(text="Sans annotation.", title="nu")])
+    out = tmp_path / "any.jsonl"
+    run(export(store, project.id, out, source="alice"))
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [row["title"] for row in rows] == ["doc 0", "doc 1", "nu"]
+    assert rows[2]["spans"] == [] and rows[2]["annotator"] is None and rows[2]["status"] is None
+    done = run(export(store, project.id, tmp_path / "done.jsonl", source="alice", status="done"))
+    assert (done.documents, done.annotated) == (1, 1)
+    lines = (tmp_path / "done.jsonl").read_text("utf-8").splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["doc 0"]
+
+
+def test_transfer_export_source_must_be_clear(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    record = _annotated(TEXTS[0], 0)
+    path = _write(tmp_path / "in.jsonl", [record])
+    run(import_file(store, project.id, path))
+    only = run(export(store, project.id, tmp_path / "a.jsonl"))
+    assert only.source == "alice"
+    run(import_file(store, project.id, path, annotator="bob"))
+    with pytest.raises(TransferError, match="--source"):
+        run(export(store, project.id, tmp_path / "b.jsonl"))
+    with pytest.raises(TransferError, match="no annotator"):
+        run(export(store, project.id, tmp_path / "c.jsonl", source="model"))
