@@ -30,6 +30,11 @@ FORMATS: dict[str, FormatSpec] = {
     spec.name: spec
     for spec in (
         FormatSpec("jsonl", "models.formats.jsonl", (".jsonl",), "Glose native JSONL"),
+        FormatSpec("spacy", "models.formats.spacy_docbin", (".spacy",), "spaCy DocBin (train/dev)"),
+        FormatSpec("prodigy", "models.formats.prodigy", (".jsonl",), "Prodigy ner_manual JSONL"),
+        FormatSpec("doccano", "models.formats.doccano", (".jsonl",), "doccano JSONL"),
+        FormatSpec("conll", "models.formats.conll", (".conll", ".iob"), "CoNLL-2003 IOB2"),
+        FormatSpec("labelstudio", "models.formats.labelstudio", (".json",), "Label Studio JSON"),
     )
 }
 

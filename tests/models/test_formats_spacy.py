@@ -1,0 +1,95 @@
+"""spaCy DocBin: ents/cats/spans mapping, split, overlaps, config that trains."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from models.formats import spacy_docbin
+from models.records import DocumentRecord, EventRecord, Problem, SpanRecord, StanceRecord
+from tests.conftest import CORPUS
+from tests.models.test_formats_roundtrip import sample
+
+
+def _docs(path: Path) -> list[Any]:
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    return list(DocBin().from_disk(path).get_docs(Vocab()))
+
+
+def test_spacy_docbin_maps_entities_stance_and_events(tmp_path: Path) -> None:
+    record = sample()
+    record.spans.append(SpanRecord(15, 30, "MISC"))  # overlaps Poutine and Pékin
+    record.spans.append(SpanRecord(26, 28, "LOC"))  # inside a token
+    values = ("favorable", "neutre", "defavorable")
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.0, stance_values=values) as writer:
+        writer.write(record)
+    assert writer.split_counts == {"train": 1, "dev": 0} and writer.overlapping == 3
+    (doc,) = _docs(tmp_path / "train.spacy")
+    assert doc.text == record.text
+    assert [(e.text, e.label_) for e in doc.ents][:2] == [
+        ("Xi", "PER"),
+        ("Poutine à Pékin", "MISC"),
+    ]
+    assert len(doc.spans["sc"]) == 3
+    assert doc.cats["stance:RUSSIE=favorable"] == 1.0
+    assert doc.cats["stance:RUSSIE=neutre"] == 0.0
+    assert "stance:UKRAINE=neutre" not in doc.cats
+    assert [(s.text, s.label_) for s in doc.spans["events"]] == [("rencontre", "RENCONTRE_SOMMET")]
+    (back,) = spacy_docbin.read(tmp_path)
+    assert isinstance(back, DocumentRecord)
+    assert sorted(back.spans, key=lambda s: (s.start, s.end)) == sorted(
+        record.spans, key=lambda s: (s.start, s.end)
+    )
+
+
+def test_spacy_docbin_split_is_deterministic_and_order_free(tmp_path: Path) -> None:
+    texts = [f"Document {n} sur la Chine." for n in range(40)]
+    assert [spacy_docbin.in_dev(t, 0.25, 3) for t in texts] == [
+        spacy_docbin.in_dev(t, 0.25, 3) for t in texts
+    ]
+    dev = sum(spacy_docbin.in_dev(t, 0.25, 3) for t in texts)
+    assert 0 < dev < 40
+    assert [spacy_docbin.in_dev(t, 0.25, 3) for t in texts] != [
+        spacy_docbin.in_dev(t, 0.25, 4) for t in texts
+    ]
+    assert not any(spacy_docbin.in_dev(t, 0.0, 3) for t in texts)
+
+
+def test_spacy_docbin_bad_file_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "x.spacy"
+    path.write_bytes(b"not a docbin")
+    (problem,) = spacy_docbin.read(path)
+    assert isinstance(problem, Problem) and problem.source == str(path)
+
+
+def test_spacy_docbin_config_trains_on_the_sample_corpus(tmp_path: Path) -> None:
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.4, seed=1) as writer:
+        for path in sorted(CORPUS.glob("*.txt")):
+            text = path.read_text(encoding="utf-8")
+            names = re.finditer(r"Poutine|Xi Jinping|Pékin|Chine|Russie", text)
+            meets = re.finditer(r"rencontr\w+", text)
+            writer.write(
+                DocumentRecord(
+                    text=text,
+                    spans=[
+                        SpanRecord(*m.span(), "PER" if "i" in m[0][:2] else "LOC") for m in names
+                    ],
+                    stance=[StanceRecord("RUSSIE", "favorable")],
+                    events=[EventRecord("RENCONTRE_SOMMET", m.span()) for m in meets],
+                )
+            )
+    assert writer.has_ner and writer.has_cats and writer.has_events
+    config = spacy_docbin.write_config(tmp_path, writer.has_ner, writer.has_cats, writer.has_events)
+    text = config.read_text(encoding="utf-8")
+    assert 'lang = "fr"' in text and 'spans_key = "events"' in text
+    command = [sys.executable, "-m", "spacy", "train", "config.cfg"]
+    command += ["--paths.train", "train.spacy", "--paths.dev", "dev.spacy"]
+    command += ["--training.max_steps", "2", "--training.eval_frequency", "1"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "spancat" in done.stdout and "textcat_multilabel" in done.stdout
