@@ -1,0 +1,215 @@
+"""Agreement over a corpus, streamed: documents go through one at a time into counters.
+
+The result is the JSON-ready structure of ``glose agreement --format json``::
+
+    {"annotators": [...], "documents": N,
+     "entities": {"pairs": [{"a", "b", "documents", "f1_exact", "f1_overlap", "kappa_token",
+                             "per_label": {LABEL: {"f1_exact", "f1_overlap"}}}],
+                  "alpha_token": X},
+     "stance": {TARGET: {"pairs": [{"a", "b", "items", "kappa"}],
+                         "items", "fleiss_items", "fleiss_kappa", "alpha"}},
+     "events": {"pairs": [{"a", "b", "documents", "f1_trigger", "type_agreement",
+                           "type_kappa"}]}}
+
+An undefined score is null, and the object holding it gets a "reasons" entry
+({key: why}). A pair only counts documents where both annotators have a layer; an
+annotator without a layer on a document is a missing value for α. A stance target an
+annotator left empty is missing too (not a category); Fleiss' κ, which needs every item
+rated by the same number of raters, uses the documents rated by every annotator.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from models.agreement.categorical import CohenKappa, FleissKappa, KrippendorffAlpha, Measure
+from models.agreement.spans import (
+    F1Counts,
+    exact_matches,
+    iob_tags,
+    overlap_matches,
+    trigger_spans,
+    trigger_type_pairs,
+)
+from models.jobs import Job
+from models.records import DocumentRecord, Progress
+from models.tokens import token_spans
+
+FEWER_THAN_TWO = "fewer than two annotators"
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatedDocument:
+    """One document's text and each annotator's layer (None or absent: no layer)."""
+
+    text: str
+    layers: Mapping[str, DocumentRecord | None]
+
+
+@dataclass(slots=True)
+class _Pair:
+    documents: int = 0
+    exact: F1Counts = field(default_factory=F1Counts)
+    overlap: F1Counts = field(default_factory=F1Counts)
+    tokens: CohenKappa = field(default_factory=CohenKappa)
+    triggers: F1Counts = field(default_factory=F1Counts)
+    types: CohenKappa = field(default_factory=CohenKappa)
+
+
+@dataclass(slots=True)
+class _Target:
+    pairs: dict[tuple[str, str], CohenKappa]
+    fleiss: FleissKappa = field(default_factory=FleissKappa)
+    alpha: KrippendorffAlpha = field(default_factory=KrippendorffAlpha)
+    items: int = 0
+
+
+class CorpusAgreement:
+    """Accumulates every measure of issue 5 over documents fed one at a time."""
+
+    def __init__(
+        self, annotators: Sequence[str], labels: Sequence[str] = (), targets: Sequence[str] = ()
+    ) -> None:
+        self.annotators = list(dict.fromkeys(annotators))
+        self.labels = list(labels)
+        self.targets = list(targets)
+        self.documents = 0
+        self._pairs = {pair: _Pair() for pair in combinations(self.annotators, 2)}
+        self._alpha_token = KrippendorffAlpha()
+        self._targets: dict[str, _Target] = {}
+        for target in targets:
+            self._target(target)
+
+    def _target(self, name: str) -> _Target:
+        if name not in self._targets:
+            self._targets[name] = _Target({pair: CohenKappa() for pair in self._pairs})
+        return self._targets[name]
+
+    def add(self, document: AnnotatedDocument) -> None:
+        self.documents += 1
+        layers = {
+            name: record
+            for name in self.annotators
+            if (record := document.layers.get(name)) is not None
+        }
+        tokens = token_spans(document.text) if len(layers) > 1 else []
+        tags = {name: iob_tags(record.spans, tokens) for name, record in layers.items()}
+        for (a, b), pair in self._pairs.items():
+            if a in layers and b in layers:
+                self._add_pair(pair, layers[a], layers[b], tags[a], tags[b])
+        if len(tags) > 1:
+            for unit, count in Counter(zip(*tags.values(), strict=True)).items():
+                self._alpha_token.add(unit, count)
+        self._add_stance(layers)
+
+    @staticmethod
+    def _add_pair(
+        pair: _Pair, a: DocumentRecord, b: DocumentRecord, tags_a: list[str], tags_b: list[str]
+    ) -> None:
+        pair.documents += 1
+        pair.exact.add(exact_matches(a.spans, b.spans), a.spans, b.spans)
+        pair.overlap.add(overlap_matches(a.spans, b.spans), a.spans, b.spans)
+        pair.tokens.add_parallel(tags_a, tags_b)
+        triggers_a, triggers_b = trigger_spans(a.events), trigger_spans(b.events)
+        pair.triggers.add(exact_matches(triggers_a, triggers_b), triggers_a, triggers_b)
+        pair.types.pairs.update(trigger_type_pairs(a.events, b.events).pairs)
+
+    def _add_stance(self, layers: Mapping[str, DocumentRecord]) -> None:
+        values = {
+            name: {s.target: s.value for s in record.stance} for name, record in layers.items()
+        }
+        for name in sorted({target for by_target in values.values() for target in by_target}):
+            target = self._target(name)
+            given = {a: by_target[name] for a, by_target in values.items() if name in by_target}
+            target.items += 1
+            for (a, b), kappa in target.pairs.items():
+                if a in given and b in given:
+                    kappa.add(given[a], given[b])
+            if len(given) == len(self.annotators):
+                target.fleiss.add(given.values())
+            target.alpha.add(given.values())
+
+    def result(self) -> dict[str, Any]:
+        many = len(self.annotators) > 1
+        entities: dict[str, Any] = {"pairs": [self._entity_pair(a, b) for a, b in self._pairs]}
+        _put(entities, "alpha_token", self._alpha_token.result(), many)
+        names = self.targets + sorted(set(self._targets) - set(self.targets))
+        stance = {name: self._stance(self._targets[name], many) for name in names}
+        events = {"pairs": [self._event_pair(a, b) for a, b in self._pairs]}
+        return {
+            "annotators": self.annotators,
+            "documents": self.documents,
+            "entities": entities,
+            "stance": stance,
+            "events": events,
+        }
+
+    def _entity_pair(self, a: str, b: str) -> dict[str, Any]:
+        pair = self._pairs[(a, b)]
+        out: dict[str, Any] = {"a": a, "b": b, "documents": pair.documents}
+        pair.exact.f1().put(out, "f1_exact")
+        pair.overlap.f1().put(out, "f1_overlap")
+        pair.tokens.result().put(out, "kappa_token")
+        labels = self.labels + sorted(pair.exact.labels - set(self.labels))
+        out["per_label"] = {}
+        for label in labels:
+            scores: dict[str, Any] = {}
+            pair.exact.f1(label).put(scores, "f1_exact")
+            pair.overlap.f1(label).put(scores, "f1_overlap")
+            out["per_label"][label] = scores
+        return out
+
+    def _event_pair(self, a: str, b: str) -> dict[str, Any]:
+        pair = self._pairs[(a, b)]
+        out: dict[str, Any] = {"a": a, "b": b, "documents": pair.documents}
+        pair.triggers.f1().put(out, "f1_trigger")
+        pair.types.agreement().put(out, "type_agreement")
+        pair.types.result().put(out, "type_kappa")
+        return out
+
+    @staticmethod
+    def _stance(target: _Target, many: bool) -> dict[str, Any]:
+        pairs = []
+        for (a, b), kappa in target.pairs.items():
+            out: dict[str, Any] = {"a": a, "b": b, "items": kappa.items}
+            kappa.result().put(out, "kappa")
+            pairs.append(out)
+        result: dict[str, Any] = {
+            "pairs": pairs,
+            "items": target.items,
+            "fleiss_items": target.fleiss.items,
+        }
+        fleiss = target.fleiss.result()
+        if many and target.fleiss.items == 0:
+            fleiss = Measure(None, "no document has a value from every annotator")
+        _put(result, "fleiss_kappa", fleiss, many)
+        _put(result, "alpha", target.alpha.result(), many)
+        return result
+
+
+def _put(out: dict[str, Any], key: str, measure: Measure, many: bool) -> None:
+    """A corpus-wide measure, undefined with a plain reason when there is one annotator."""
+    (measure if many else Measure(None, FEWER_THAN_TWO)).put(out, key)
+
+
+def corpus_agreement(
+    annotators: Sequence[str],
+    documents: Iterable[AnnotatedDocument],
+    total: int | None = None,
+    labels: Sequence[str] = (),
+    targets: Sequence[str] = (),
+) -> Job[dict[str, Any]]:
+    """Every measure over ``documents`` (streamed), yielding progress after each one.
+
+    ``labels`` and ``targets`` (e.g. from the project's schema) are always reported, in
+    that order, even without data; others met in the documents follow.
+    """
+    agreement = CorpusAgreement(annotators, labels, targets)
+    for document in documents:
+        agreement.add(document)
+        yield Progress(agreement.documents, total, "agreement")
+    return agreement.result()
