@@ -1,0 +1,378 @@
+"""The main window: document list, the article with its entities, label palette, status bar.
+
+It wires the pieces together and owns the document flow (open, done → next not done,
+previous/next), the time spent on each document, and the background jobs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.document_table import DocumentList, DocumentTableModel
+from gui.document_view import DocumentView
+from gui.editor import DocumentEditor
+from gui.keymap import KeymapOverlay, shortcuts
+from gui.panels.labels import LabelPanel
+from gui.settings import Settings
+from gui.workers import JobProgress, JobWorker
+from models.commands import Changes
+from models.layers import add_time, find_layer, model_annotator_id
+from models.preannotate import PreannotateReport, preannotate
+from models.records import Progress
+from models.store import ProjectInfo, Store
+from models.transfer import ImportReport, import_texts
+
+DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
+TIME_FLUSH_SECONDS = 30
+REPORT_LINES = 12  # refused files listed in the import report (all of them under details)
+REFRESH_SECONDS = 1.0  # at most one list refresh a second while pre-annotation runs
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        store: Store,
+        project: ProjectInfo,
+        annotator: str,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store, self.project, self.settings = store, project, settings
+        self.annotator = annotator
+        self.annotator_id = store.annotator_id(annotator, "human")
+        self.workers: list[JobWorker] = []
+        self.preannotation: JobWorker | None = None
+        self.import_report: QMessageBox | None = None
+        self.position = -1  # corpus position of the open document
+        self.model_id: int | None = None  # the model annotator, once pre-annotation created it
+        self._seconds_before = 0.0  # time stored on the layer when the document was opened
+        self._opened_at = self._flushed_at = time.monotonic()
+        self._last_refresh = 0.0
+        self.setWindowTitle(self.tr("Glose — {project}").format(project=project.name))
+
+        self.undo_stack = QUndoStack(self)
+        self.view = DocumentView(self)
+        self.editor = DocumentEditor(store, self.view, self.undo_stack, self)
+        self.model = DocumentTableModel(store, project.id, self.annotator_id, parent=self)
+        self.labels = LabelPanel(project.schema, self)
+        self.overlay = KeymapOverlay(project.schema, self)
+        self._build_layout()
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self._restore()
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
+        self.clock.start()
+        self.update_progress()
+        first = store.next_document(project.id, self.annotator_id, -1)
+        if first is None and self.model.rowCount():
+            first = self.model.document_row(0).id
+        if first is not None:
+            self.open_document(first)
+
+    # -- construction --------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.documents = DocumentList(self.model, self)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 8, 8, 8)
+        right_layout.addWidget(self.labels)
+        right_layout.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.documents)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([300, 840, 260])
+        self.setCentralWidget(self.splitter)
+
+    def _build_status_bar(self) -> None:
+        self.annotator_label = QLabel(self.tr("Annotator: {name}").format(name=self.annotator))
+        self.progress_label = QLabel()
+        self.time_label = QLabel()
+        self.save_label = QLabel()
+        bar = self.statusBar()
+        bar.setStyleSheet("QStatusBar::item { border: none; }")
+        labels = (self.annotator_label, self.progress_label, self.time_label, self.save_label)
+        for index, label in enumerate(labels):
+            if index:
+                separator = QFrame()
+                separator.setFrameShape(QFrame.Shape.VLine)
+                separator.setFrameShadow(QFrame.Shadow.Sunken)
+                bar.addPermanentWidget(separator)
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.import_files_action = self._action(
+            self.tr("&Import Files…"), self.choose_files, "import"
+        )
+        self.import_folder_action = self._action(self.tr("Import &Folder…"), self.choose_folder)
+        self.preannotate_action = self._action(self.tr("&Pre-annotate"), self.start_preannotation)
+        file_menu.addActions([self.import_files_action, self.import_folder_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.preannotate_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action(self.tr("&Quit"), self.close, "quit"))
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        self.undo_action = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
+        self.undo_action.setShortcuts(shortcuts("undo"))
+        self.redo_action = self.undo_stack.createRedoAction(self, self.tr("&Redo"))
+        self.redo_action.setShortcuts(shortcuts("redo"))
+        self.addActions([self.undo_action, self.redo_action])
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        search = self._action(self.tr("&Search the Corpus"), self.documents.focus_search, "search")
+        edit_menu.addAction(search)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(
+            self._action(self.tr("&Keyboard Shortcuts"), self.overlay.popup, "shortcuts")
+        )
+
+    def _action(self, text: str, slot: Any, keys: str | None = None) -> QAction:
+        """A window-wide action; ``keys`` names its shortcuts in the keymap."""
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcuts(shortcuts(keys))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _connect(self) -> None:
+        self.documents.documentChosen.connect(self.open_document)
+        self.view.doneRequested.connect(self.done_and_next)
+        self.view.navigateRequested.connect(self.navigate)
+        self.labels.labelClicked.connect(self.editor.apply_label)
+        self.editor.changed.connect(self._changed)
+        self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.editor.saved.connect(self._saved)
+        self.editor.saveFailed.connect(self._save_failed)
+
+    def _restore(self) -> None:
+        geometry = self.settings.state("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = self.screen().availableGeometry()
+            width, height = DEFAULT_SIZE
+            self.resize(
+                min(width, int(screen.width() * 0.94)), min(height, int(screen.height() * 0.94))
+            )
+        splitter = self.settings.state("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    # -- documents -----------------------------------------------------------------------
+    @property
+    def document_id(self) -> int | None:
+        return self.editor.document_id
+
+    def open_document(self, document_id: int) -> None:
+        """Show the document (the annotator's layer, seeded from the model's if first seen)."""
+        if document_id == self.document_id:
+            return
+        self.flush_time()
+        self.model_id = model_annotator_id(self.store, self.project.model_annotator)
+        self.editor.load(document_id, self.annotator_id, self.project.schema, self.model_id)
+        self.position = self.store.document(document_id).position
+        layer = find_layer(self.store, document_id, self.annotator_id)
+        self._seconds_before = layer.seconds if layer else 0.0
+        self._opened_at = self._flushed_at = time.monotonic()
+        self.save_label.clear()
+        self.documents.select(document_id, self.position)
+        self._tick()
+        self.view.setFocus()
+
+    def done_and_next(self) -> None:
+        """Mark the open document done and open the next one not done (Enter)."""
+        current = self.document_id
+        if current is None or not self.editor.mark_done():
+            return
+        self.model.refresh_row(current)
+        self.update_progress()
+        following = self.store.next_document(self.project.id, self.annotator_id, self.position)
+        if following is None or following == current:
+            self.statusBar().showMessage(self.tr("Every document is done."), 8000)
+            return
+        self.open_document(following)
+
+    def navigate(self, step: int) -> None:
+        """Open the next (+1) or previous (-1) document in corpus order (PgDown/PgUp)."""
+        if self.document_id is None:
+            return
+        neighbour = self.store.neighbour(self.project.id, self.position, step)
+        if neighbour is not None:
+            self.open_document(neighbour)
+
+    # -- status bar ----------------------------------------------------------------------
+    def update_progress(self) -> None:
+        done, total = self.store.progress(self.project.id, self.annotator_id)
+        self.progress_label.setText(self.tr("{done} / {total} done").format(done=done, total=total))
+
+    def _changed(self, _changes: Changes) -> None:
+        if self.document_id is not None:
+            self.model.refresh_row(self.document_id)
+        self.update_progress()
+
+    def _saved(self) -> None:
+        self.save_label.setStyleSheet("color: #2e7d32;")
+        self.save_label.setText(self.tr("Saved ✓"))
+
+    def _save_failed(self, reason: str) -> None:
+        self.save_label.setStyleSheet("color: #c62828; font-weight: 600;")
+        self.save_label.setText(self.tr("Not saved ✗"))
+        self.save_label.setToolTip(reason)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        seconds = int(self._seconds_before + now - self._opened_at)
+        minutes, seconds = divmod(seconds, 60)
+        clock = f"{minutes:02d}:{seconds:02d}"
+        self.time_label.setText(self.tr("Time on document {clock}").format(clock=clock))
+        if now - self._flushed_at >= TIME_FLUSH_SECONDS:
+            self.flush_time()
+
+    def flush_time(self) -> None:
+        """Add the time since the last flush to the open document's layer (once it has one)."""
+        layer_id = self.editor.layer_id
+        if layer_id is None:
+            return
+        now = time.monotonic()
+        add_time(self.store, layer_id, now - self._flushed_at)
+        self._flushed_at = now
+
+    # -- background jobs -----------------------------------------------------------------
+    def _start(self, worker: JobWorker, title: str) -> JobWorker:
+        self.workers.append(worker)
+        self.statusBar().insertPermanentWidget(0, JobProgress(worker, title, self))
+        for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
+            signal.connect(lambda *_: self._ended(worker))
+        worker.signals.failed.connect(lambda reason: self._failed(title, reason))
+        return worker.start()
+
+    def _failed(self, title: str, reason: str) -> None:
+        QMessageBox.warning(
+            self, title, self.tr("{title} failed: {reason}").format(title=title, reason=reason)
+        )
+
+    def _ended(self, worker: JobWorker) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+
+    def start_preannotation(self) -> JobWorker:
+        """Run spaCy over the documents without a model layer, in the background."""
+        if self.preannotation is not None:
+            return self.preannotation
+        worker = JobWorker(preannotate(self.store, self.project), "preannotate")
+        self.preannotation = worker
+        self.preannotate_action.setEnabled(False)
+        worker.signals.progress.connect(self._preannotation_progress)
+        worker.signals.finished.connect(self._preannotation_finished)
+        for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
+            signal.connect(self._preannotation_ended)
+        return self._start(worker, self.tr("Pre-annotating"))
+
+    def _preannotation_progress(self, _step: Progress) -> None:
+        self.seed_open_document()
+        now = time.monotonic()
+        if now - self._last_refresh >= REFRESH_SECONDS:
+            self._last_refresh = now
+            self.model.refresh()
+
+    def _preannotation_finished(self, report: PreannotateReport) -> None:
+        self.seed_open_document()
+        self.model.refresh()
+        text = self.tr("Pre-annotation finished: {entities} entities in {documents} documents.")
+        message = text.format(entities=report.entities, documents=report.documents)
+        self.statusBar().showMessage(message, 10000)
+
+    def seed_open_document(self) -> None:
+        """Show the model's entities on the open document once pre-annotation stored them.
+
+        A document opened before the first run has no model annotator yet: it is loaded
+        again (no edit can be lost: without a layer of its own nothing was edited).
+        """
+        document_id = self.document_id
+        if document_id is None or self.editor.layer_id is not None:
+            return
+        if self.model_id is not None:
+            self.editor.reload_if_unseeded()
+            return
+        self.model_id = model_annotator_id(self.store, self.project.model_annotator)
+        if self.model_id is not None:
+            scroll = self.view.verticalScrollBar().value()
+            self.editor.load(document_id, self.annotator_id, self.project.schema, self.model_id)
+            self.view.verticalScrollBar().setValue(scroll)
+
+    def _preannotation_ended(self, *_: object) -> None:
+        self.preannotation = None
+        self.preannotate_action.setEnabled(True)
+
+    def choose_files(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, self.tr("Import texts"), "", self.tr("Text files (*.txt);;All files (*)")
+        )
+        if paths:
+            self.import_paths([Path(path) for path in paths])
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import a folder of texts"))
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> JobWorker:
+        """Import .txt files and folders in the background, then show what was refused."""
+        worker = JobWorker(import_texts(self.store, self.project.id, paths), "import")
+        worker.signals.finished.connect(self._import_finished)
+        return self._start(worker, self.tr("Importing"))
+
+    def _import_finished(self, report: ImportReport) -> None:
+        self.model.refresh()
+        self.update_progress()
+        if self.document_id is None and self.model.rowCount():
+            self.open_document(self.model.document_row(0).id)
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Import"))
+        text = self.tr("{added} document(s) imported, {duplicates} already there.")
+        box.setText(text.format(added=report.added, duplicates=report.duplicates))
+        box.setIcon(QMessageBox.Icon.Warning if report.problems else QMessageBox.Icon.Information)
+        if report.problems:
+            refused = [str(problem) for problem in report.problems]
+            lines = refused[:REPORT_LINES]
+            if len(refused) > REPORT_LINES:
+                more = self.tr("… and {count} more (see Show Details)")
+                lines.append(more.format(count=len(refused) - REPORT_LINES))
+                box.setDetailedText("\n".join(refused))
+            heading = self.tr("{count} file(s) refused:").format(count=len(refused))
+            box.setInformativeText("\n".join([heading, *lines]))
+        self.import_report = box
+        box.open()
+
+    # -- closing -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_time()
+        self.settings.set_state("geometry", self.saveGeometry())
+        self.settings.set_state("splitter", self.splitter.saveState())
+        for worker in list(self.workers):
+            worker.cancel()
+        for worker in list(self.workers):
+            worker.wait(60)
+        super().closeEvent(event)

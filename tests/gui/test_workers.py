@@ -1,0 +1,87 @@
+"""JobWorker: a models.jobs Job on QThreadPool, with progress, result, failure, cancel."""
+
+from __future__ import annotations
+
+import threading
+
+from pytestqt.qtbot import QtBot
+
+from gui.workers import JobProgress, JobWorker
+from models.jobs import Job
+from models.records import Progress
+
+
+def counting(steps: int, reached: list[int], gate: threading.Event | None = None) -> Job[str]:
+    for step in range(1, steps + 1):
+        reached.append(step)
+        yield Progress(step, steps, f"step {step}")
+        if gate is not None:
+            gate.wait(5)
+    return f"counted {steps}"
+
+
+def failing() -> Job[None]:
+    yield Progress(0, None, "starting")
+    raise ValueError("bad input")
+
+
+def test_workers_emit_progress_and_result(qtbot: QtBot) -> None:
+    reached: list[int] = []
+    worker = JobWorker(counting(3, reached))
+    steps: list[Progress] = []
+    worker.signals.progress.connect(steps.append)
+    with qtbot.waitSignal(worker.signals.finished, timeout=5000) as finished:
+        worker.start()
+    assert finished.args == ["counted 3"]
+    qtbot.waitUntil(lambda: len(steps) == 3)
+    assert [step.done for step in steps] == [1, 2, 3]
+    assert steps[-1].message == "step 3"
+
+
+def test_workers_cancel_stops_between_two_steps(qtbot: QtBot) -> None:
+    reached: list[int] = []
+    gate = threading.Event()
+    closed = threading.Event()
+
+    def job() -> Job[str]:
+        try:
+            return (yield from counting(100, reached, gate))
+        finally:
+            closed.set()
+
+    worker = JobWorker(job())
+    finished: list[object] = []
+    worker.signals.finished.connect(finished.append)
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=5000):
+        worker.start()
+        qtbot.waitUntil(lambda: reached == [1])
+        worker.cancel()
+        gate.set()  # let the job finish its current step; the worker stops before the next
+    assert worker.wait(5)
+    assert closed.is_set()  # the generator was closed (its finally ran)
+    assert reached in ([1], [1, 2])
+    assert finished == []
+
+
+def test_workers_failure_is_reported(qtbot: QtBot) -> None:
+    worker = JobWorker(failing())
+    with qtbot.waitSignal(worker.signals.failed, timeout=5000) as failed:
+        worker.start()
+    assert failed.args == ["ValueError: bad input"]
+
+
+def test_workers_progress_widget_shows_steps_and_cancels(qtbot: QtBot) -> None:
+    reached: list[int] = []
+    gate = threading.Event()
+    worker = JobWorker(counting(10, reached, gate))
+    widget = JobProgress(worker, "Counting")
+    qtbot.addWidget(widget)
+    widget.show_progress(Progress(4, 10, "step 4"))
+    assert widget.bar.maximum() == 10 and widget.bar.value() == 4
+    assert widget.label.text() == "step 4"
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=5000):
+        worker.start()
+        qtbot.waitUntil(lambda: reached == [1])
+        widget.cancel_button.click()
+        gate.set()
+    assert not widget.cancel_button.isEnabled()
