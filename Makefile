@@ -8,12 +8,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 PYTEST := $(PY) -m pytest
 
-.PHONY: demo test check test-models test-all bench
+.PHONY: demo test check test-models test-gui bench
 
 demo: $(VENV)/.installed-app
 	$(VENV)/bin/glose demo
 
-test: check test-models test-all
+test: check test-models test-gui
 
 # The architecture rule, lint, format and types (mypy --strict on models/, pyproject settings).
 check: $(VENV)/.installed-test
@@ -26,8 +26,9 @@ check: $(VENV)/.installed-test
 test-models: $(VENV)/.installed-test
 	$(PYTEST) -p no:pytest-qt -p tests.no_qt tests/models
 
-test-all: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(PYTEST)
+# tests/gui with pytest-qt on the offscreen platform (tests/models ran above, Qt-free).
+test-gui: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(PYTEST) tests/gui
 
 bench: $(VENV)/.installed-app
 	@set -e; for script in tests/benchmarks/*.py; do \

@@ -29,11 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.labels import LabelSchema
+from models.queues import Queue
 from models.store import DocumentRow, Store
 
 Index = QModelIndex | QPersistentModelIndex
 
-TITLE, STATUS, ENTITIES = range(3)
+TITLE, STATUS, ENTITIES, STANCE = range(4)
+COLUMNS = 4
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the backing DocumentRow
 PAGE_SIZE = 200
 
@@ -53,13 +56,35 @@ STATUS_NAMES = {
 }
 
 
+VALUE_SYMBOLS = {"favorable": "+", "neutre": "=", "defavorable": "−"}
+
+
+def target_code(target: str) -> str:
+    """A two-letter code of a stance target id: RUSSIE → RU, ETATS_UNIS → EU."""
+    words = [word for word in target.split("_") if word]
+    code = "".join(word[0] for word in words) if len(words) > 1 else target[:2]
+    return code.upper()
+
+
+def stance_summary(schema: LabelSchema | None, stance: tuple[tuple[str, str], ...]) -> str:
+    """E.g. "RU+ CH= UK−": each target set, in schema order, with its value's symbol."""
+    order = {t.id: i for i, t in enumerate(schema.stance_targets)} if schema is not None else {}
+    keys = {v.id: v.key.upper() for v in schema.stance_values} if schema is not None else {}
+    ranked = sorted(stance, key=lambda pair: (order.get(pair[0], len(order)), pair[0]))
+    return " ".join(
+        target_code(target) + VALUE_SYMBOLS.get(value, keys.get(value, "?"))
+        for target, value in ranked
+    )
+
+
 def status_name(status: str) -> str:
     """The translated display name of a layer status."""
     return QCoreApplication.translate("DocumentTableModel", STATUS_NAMES.get(status, status))
 
 
 class DocumentTableModel(QAbstractTableModel):
-    """Documents of a project as one annotator sees them: title, status, entity count."""
+    """Documents of a project as one annotator sees them: title, status, entity count,
+    stance summary (with the schema's target order and names when given)."""
 
     def __init__(
         self,
@@ -68,9 +93,13 @@ class DocumentTableModel(QAbstractTableModel):
         annotator_id: int,
         page_size: int = PAGE_SIZE,
         parent: Any = None,
+        schema: LabelSchema | None = None,
+        queue: Queue | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self.schema = schema
+        self.queue = queue  # the annotator's queue (models.queues); None: every document
         self.project_id = project_id
         self.annotator_id = annotator_id
         self.page_size = page_size
@@ -85,7 +114,7 @@ class DocumentTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 3
+        return 0 if parent.isValid() else COLUMNS
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and not self._changing and len(self._rows) < self._total
@@ -118,8 +147,12 @@ class DocumentTableModel(QAbstractTableModel):
                 return status_name(row.status)
             if column == ENTITIES:
                 return row.entities
+            if column == STANCE:
+                return stance_summary(self.schema, row.stance)
         if role == Qt.ItemDataRole.ToolTipRole and column == TITLE:
             return row.title
+        if role == Qt.ItemDataRole.ToolTipRole and column == STANCE and row.stance:
+            return self._stance_tooltip(row)
         if (
             role == Qt.ItemDataRole.ForegroundRole
             and column == STATUS
@@ -146,7 +179,16 @@ class DocumentTableModel(QAbstractTableModel):
             TITLE: self.tr("Title"),
             STATUS: self.tr("Status"),
             ENTITIES: self.tr("Entities"),
+            STANCE: self.tr("Stance"),
         }.get(section)
+
+    def _stance_tooltip(self, row: DocumentRow) -> str:
+        targets = {t.id: t.name for t in self.schema.stance_targets} if self.schema else {}
+        values = {v.id: v.name for v in self.schema.stance_values} if self.schema else {}
+        return "\n".join(
+            f"{targets.get(target, target)}: {values.get(value, value)}"
+            for target, value in row.stance
+        )
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -184,7 +226,7 @@ class DocumentTableModel(QAbstractTableModel):
         fresh = self._fetch(row, 1)
         if fresh and fresh[0].id == document_id:
             self._rows[row] = fresh[0]
-            self.dataChanged.emit(self.index(row, 0), self.index(row, 2))
+            self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMNS - 1))
         else:  # the document left the filter (e.g. it is done and the list shows "to do")
             self.refresh()
 
@@ -205,7 +247,7 @@ class DocumentTableModel(QAbstractTableModel):
         for index, (old, new) in enumerate(zip(self._rows, fresh, strict=True)):
             if old != new:
                 self._rows[index] = new
-                self.dataChanged.emit(self.index(index, 0), self.index(index, 2))
+                self.dataChanged.emit(self.index(index, 0), self.index(index, COLUMNS - 1))
         if complete and self.canFetchMore():  # documents were added after the last page
             self.fetchMore()
 
@@ -218,12 +260,12 @@ class DocumentTableModel(QAbstractTableModel):
 
     def _count(self) -> int:
         return self.store.count_documents(
-            self.project_id, self.annotator_id, self.status, self.search
+            self.project_id, self.annotator_id, self.status, self.search, self.queue
         )
 
     def _fetch(self, offset: int, limit: int) -> list[DocumentRow]:
         return self.store.document_rows(
-            self.project_id, self.annotator_id, offset, limit, self.status, self.search
+            self.project_id, self.annotator_id, offset, limit, self.status, self.search, self.queue
         )
 
 
@@ -256,6 +298,7 @@ class DocumentList(QWidget):
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(ENTITIES, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(STANCE, QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 0, 8)

@@ -8,10 +8,12 @@ converted at this border with ``models.offsets.Utf16Map``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QFontMetricsF,
+    QHelpEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -20,9 +22,9 @@ from PySide6.QtGui import (
     QResizeEvent,
     QTextCursor,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
-from gui.highlighter import EntityHighlighter
+from gui.highlighter import EntityHighlighter, Mark
 from gui.style import (
     READING_WIDTH_CHARS,
     label_colour,
@@ -69,6 +71,12 @@ class DocumentView(QPlainTextEdit):
     doneRequested = Signal()
     navigateRequested = Signal(int)
     entitySelected = Signal(object)
+    # while an event role is armed (``set_armed``): fill it with an entity, or with a new one
+    assignRequested = Signal(int)
+    assignNewRequested = Signal(int, int, str)
+    disarmRequested = Signal()
+    textClicked = Signal(int)  # a plain click outside entities, at this code point offset
+    notice = Signal(str)  # a message for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,10 +104,15 @@ class DocumentView(QPlainTextEdit):
         self._spans: list[EntitySpan] = []
         self._selected: int | None = None
         self._pressed: int | None = None
+        self._marks: dict[str, list[Mark]] = {}
+        self._armed = ""
+        # why an entity is there (pre-annotation that learns), shown as its tooltip
+        self.reason: Callable[[EntitySpan], str | None] | None = None
 
     # -- content ---------------------------------------------------------------------------
     def set_document(self, text: str, spans: list[EntitySpan], schema: LabelSchema) -> None:
         self._text, self._schema = text, schema
+        self._marks = {}
         self._utf16, self._tokens = Utf16Map(text), TokenIndex(text)
         self._highlighter.setDocument(None)  # one highlighting pass, after indexing
         self.setPlainText(display_text(text))
@@ -122,6 +135,25 @@ class DocumentView(QPlainTextEdit):
             self._highlighter.rehighlight_ranges(ranges)
         self.select_entity(self._selected)
         self.viewport().update()
+
+    def set_marks(self, layer: str, marks: list[Mark]) -> None:
+        """Replace the marks of one layer ("evidence", "events"): painted, not formatted."""
+        self._marks[layer] = marks
+        self.viewport().update()
+
+    def marks(self, layer: str) -> list[Mark]:
+        return list(self._marks.get(layer, []))
+
+    def set_armed(self, role: str) -> None:
+        """Arm an event role (its display name; "" disarms): clicking an entity, Enter on the
+        selected entity or a label key on a selection then fill it."""
+        self._armed = role
+        shape = Qt.CursorShape.PointingHandCursor if role else Qt.CursorShape.IBeamCursor
+        self.viewport().setCursor(shape)
+
+    @property
+    def armed(self) -> str:
+        return self._armed
 
     @property
     def text(self) -> str:
@@ -200,7 +232,10 @@ class DocumentView(QPlainTextEdit):
             if entity.label != label:
                 self.relabelRequested.emit(entity.id, label)
         elif (selected := self.selection_range()) is not None:
-            self.createRequested.emit(selected[0], selected[1], label)
+            if self._armed:
+                self.assignNewRequested.emit(selected[0], selected[1], label)
+            else:
+                self.createRequested.emit(selected[0], selected[1], label)
 
     def _step_entity(self, step: int) -> None:
         if not self._spans:
@@ -231,7 +266,8 @@ class DocumentView(QPlainTextEdit):
         if self._label_for_key(event) is not None:
             return True
         if key == Qt.Key.Key_Escape:
-            return self._selected is not None or self.textCursor().hasSelection()
+            selection = self._selected is not None or self.textCursor().hasSelection()
+            return selection or bool(self._armed)
         if key in (*TABS, *PAGES):
             return not modifiers & COMMAND_MODIFIERS
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -241,6 +277,17 @@ class DocumentView(QPlainTextEdit):
         return key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) or (
             key in HORIZONTAL and modifiers in (SHIFT, CTRL_SHIFT)
         )
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
+            span = self.entity_at(event.pos()) if self.reason is not None else None
+            text = self.reason(span) if self.reason is not None and span is not None else None
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
 
     def event(self, event: QEvent) -> bool:
         if isinstance(event, QKeyEvent) and self._owns_key(event):
@@ -262,6 +309,12 @@ class DocumentView(QPlainTextEdit):
             self._step_entity(-1)
         elif key == Qt.Key.Key_Tab:
             self._step_entity(1)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._armed:
+            if entity is not None:
+                self.assignRequested.emit(entity.id)
+            else:
+                text = self.tr("Select an entity to fill '{role}' (Esc disarms).")
+                self.notice.emit(text.format(role=self._armed))
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.doneRequested.emit()
         elif key in PAGES and not modifiers & COMMAND_MODIFIERS:
@@ -271,6 +324,8 @@ class DocumentView(QPlainTextEdit):
             cursor = self.textCursor()
             cursor.clearSelection()
             self.setTextCursor(cursor)
+        elif key == Qt.Key.Key_Escape and self._armed:
+            self.disarmRequested.emit()
         elif entity is not None and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.removeRequested.emit(entity.id)
         elif entity is not None and key in HORIZONTAL and modifiers in (SHIFT, CTRL_SHIFT):
@@ -312,6 +367,11 @@ class DocumentView(QPlainTextEdit):
         span = self.entity_at(event.position().toPoint())
         clicked = span.id if span is not None and span.id == self._pressed else None
         self.select_entity(clicked)
+        if clicked is not None and self._armed:
+            self.assignRequested.emit(clicked)
+        elif clicked is None:
+            unit = self.cursorForPosition(event.position().toPoint()).position()
+            self.textClicked.emit(self._utf16.from_utf16(unit))
 
     # -- painting --------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -324,5 +384,8 @@ class DocumentView(QPlainTextEdit):
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         painter = QPainter(self.viewport())
+        marks = [mark for layer in self._marks.values() for mark in layer]
+        if marks:
+            self._highlighter.paint_ranges(painter, self, marks)
         self._highlighter.paint_marks(painter, self, event.rect(), self.selected_entity())
         painter.end()

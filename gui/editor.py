@@ -1,5 +1,6 @@
-"""The entity editor: turns the document view's requests into undoable model commands,
-committed at once, and refreshes the view from what each command changed."""
+"""The document editor: turns the document view's and the panels' requests (entities,
+stance, events) into undoable model commands, committed at once, and refreshes the view
+from what each command changed."""
 
 from __future__ import annotations
 
@@ -17,16 +18,28 @@ from models.commands import (
     ResizeEntity,
     SetStatus,
 )
+from models.db import DatabaseError, UnavailableError
+from models.events import (
+    AddArgument,
+    AddEvent,
+    RemoveArgument,
+    RemoveEvent,
+    SetEventState,
+    SetEventType,
+)
 from models.labels import LabelSchema
 from models.layers import entities, open_layer
+from models.stance import AddEvidence, RemoveEvidence, SetStance
 from models.store import Store
 
 
 class DocumentEditor(QObject):
     changed = Signal(object)  # Changes, after every do, undo and redo
+    loaded = Signal()  # a document (or its newly seeded layer) is shown: panels re-read
     statusMessage = Signal(str)
     saved = Signal()
     saveFailed = Signal(str)
+    retryAvailable = Signal(bool)  # an edit failed only because the database was unavailable
 
     def __init__(
         self,
@@ -42,6 +55,8 @@ class DocumentEditor(QObject):
         self._model_id: int | None = None
         self._layer_id: int | None = None
         self._failed = False
+        self._pushing: Command | None = None
+        self.unsaved: Command | None = None  # the edit to retry (``retry``)
         view.createRequested.connect(self._create)
         view.relabelRequested.connect(self._relabel)
         view.removeRequested.connect(self._remove)
@@ -66,6 +81,7 @@ class DocumentEditor(QObject):
         self._layer_id = layer.id if layer is not None else None
         spans = entities(self.store, layer.id) if layer is not None else []
         self.view.set_document(document.text, spans, schema)
+        self.loaded.emit()
 
     def reload_if_unseeded(self) -> None:
         """Seed and show the layer if pre-annotation has now produced the model's layer."""
@@ -75,6 +91,7 @@ class DocumentEditor(QObject):
         if layer is not None:
             self._layer_id = layer.id
             self.view.set_spans(entities(self.store, layer.id))
+            self.loaded.emit()
 
     def mark_done(self) -> bool:
         """Set the layer's status to done (undoable); False when nothing could be set."""
@@ -85,6 +102,63 @@ class DocumentEditor(QObject):
         """A label chosen outside the view (the palette): as if its key had been pressed."""
         self.view.apply_label(label)
         self.view.setFocus()
+
+    # -- stance ------------------------------------------------------------------------------
+    def set_stance(self, target: str, value: str | None) -> bool:
+        """The document's stance toward ``target`` (None clears it)."""
+        layer_id = self._ensure_layer()
+        return layer_id is not None and self._push(SetStance(layer_id, target, value=value))
+
+    def add_evidence(self, target: str, start: int, end: int) -> bool:
+        layer_id = self._ensure_layer()
+        command = AddEvidence(layer_id, target, start=start, end=end) if layer_id else None
+        return command is not None and self._push(command)
+
+    def remove_evidence(self, target: str, start: int, end: int) -> bool:
+        layer_id = self._layer_id
+        command = RemoveEvidence(layer_id, target, start=start, end=end) if layer_id else None
+        return command is not None and self._push(command)
+
+    # -- events ------------------------------------------------------------------------------
+    def add_event(self, event_type: str, start: int, end: int) -> int | None:
+        """A new event with its trigger; its id, or None when nothing was added."""
+        layer_id = self._ensure_layer()
+        if layer_id is None:
+            return None
+        command = AddEvent(layer_id, event_type, start, end)
+        return command.event_id if self._push(command) else None
+
+    def remove_event(self, event_id: int) -> bool:
+        return self._push(RemoveEvent(event_id))
+
+    def set_event_type(self, event_id: int, event_type: str) -> bool:
+        return self._push(SetEventType(event_id, type=event_type))
+
+    def set_event_state(self, event_id: int, state: str) -> bool:
+        """Accept ("accepted") or reject ("rejected") a suggested event."""
+        return self._push(SetEventState(event_id, state=state))
+
+    def add_argument(self, event_id: int, role: str, entity_id: int) -> bool:
+        return self._push(AddArgument(event_id, role, entity_id))
+
+    def remove_argument(self, argument_id: int) -> bool:
+        return self._push(RemoveArgument(argument_id))
+
+    def add_argument_entity(
+        self, event_id: int, role: str, start: int, end: int, label: str
+    ) -> bool:
+        """Create an entity on [start, end) and fill ``role`` with it: one undo step."""
+        layer_id = self._ensure_layer()
+        if layer_id is None:
+            return False
+        entity = AddEntity(layer_id, start, end, label)
+        self.undo_stack.beginMacro(self.tr("add {label} as {role}").format(label=label, role=role))
+        created = self._push(entity)
+        filled = created and self._push(AddArgument(event_id, role, entity.entity_id or 0))
+        self.undo_stack.endMacro()
+        if not created:  # nothing happened: drop the empty step from the history
+            self.undo_stack.undo()
+        return filled
 
     # -- requests from the view ------------------------------------------------------------
     def _create(self, start: int, end: int, label: str) -> None:
@@ -112,9 +186,13 @@ class DocumentEditor(QObject):
         """The annotator's layer, created (and seeded if the model's layer exists) on demand."""
         if self._layer_id is None and self._document_id is not None:
             assert self._annotator_id is not None
-            layer = open_layer(
-                self.store, self._document_id, self._annotator_id, self._model_id, create=True
-            )
+            try:
+                layer = open_layer(
+                    self.store, self._document_id, self._annotator_id, self._model_id, create=True
+                )
+            except DatabaseError as error:  # read-only, locked, server away: nothing created
+                self._refused(error)
+                return None
             assert layer is not None  # create=True always returns a layer
             self._layer_id = layer.id
             self.view.set_spans(entities(self.store, layer.id))
@@ -122,9 +200,19 @@ class DocumentEditor(QObject):
 
     def _push(self, command: Command) -> bool:
         """Apply the command through the undo stack; False when the store refused it."""
-        self._failed = False
-        self.undo_stack.push(CommandUndo(self.store, command, self._applied, self._refused))
+        self._failed, self._pushing = False, command
+        try:
+            self.undo_stack.push(CommandUndo(self.store, command, self._applied, self._refused))
+        finally:
+            self._pushing = None
         return not self._failed
+
+    def retry(self) -> bool:
+        """Apply again the edit that failed because the database was locked or away."""
+        command, self.unsaved = self.unsaved, None
+        saved = command is not None and self._push(command)
+        self.retryAvailable.emit(self.unsaved is not None)
+        return saved
 
     def _applied(self, changes: Changes) -> None:
         if changes.layer_id == self._layer_id and changes.entities:
@@ -137,6 +225,9 @@ class DocumentEditor(QObject):
 
     def _refused(self, error: Exception) -> None:
         self._failed = True
+        if isinstance(error, UnavailableError) and self._pushing is not None:
+            self.unsaved = self._pushing  # nothing was saved: the same edit can be retried
+            self.retryAvailable.emit(True)
         reason = str(error)
         self.statusMessage.emit(self.tr("Edit not saved: {0}").format(reason))
         self.saveFailed.emit(reason)

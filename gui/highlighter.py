@@ -4,6 +4,9 @@ and the marks painted over the view (label tags, the selected entity's outline).
 Offsets of spans are Python code points; the QTextDocument counts UTF-16 units, converted
 here with ``models.offsets.Utf16Map``. The last character of every entity gets extra letter
 spacing, the room where the view paints the entity's label tag.
+
+Marks (stance evidence, event triggers and arguments) are painted over the text from their
+ranges, never written into the document's formats.
 """
 
 from __future__ import annotations
@@ -41,6 +44,39 @@ UNDERLINES = {
     "import": QTextCharFormat.UnderlineStyle.DashUnderline,
     "pattern": QTextCharFormat.UnderlineStyle.DashDotLine,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class MarkStyle:
+    """How a mark is painted: a translucent fill, an outline, a bar in the left margin."""
+
+    fill: QColor | None = None
+    outline: QColor | None = None
+    dashed: bool = False
+    width: float = 1.5
+    bar: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A range of the text (code points, end exclusive) painted with ``style``."""
+
+    start: int
+    end: int
+    style: MarkStyle
+
+
+EVENT_COLOUR = QColor("#c2570c")
+EVIDENCE = MarkStyle(fill=QColor(250, 204, 21, 80), bar=True)
+TRIGGER = MarkStyle(outline=EVENT_COLOUR, width=1.2)
+SUGGESTED_TRIGGER = MarkStyle(outline=EVENT_COLOUR, dashed=True, width=1.2)
+CURRENT_TRIGGER = MarkStyle(fill=QColor(234, 88, 12, 60), outline=EVENT_COLOUR, width=2.2)
+CURRENT_SUGGESTED = MarkStyle(
+    fill=QColor(234, 88, 12, 30), outline=EVENT_COLOUR, dashed=True, width=2.2
+)
+ARGUMENT = MarkStyle(outline=EVENT_COLOUR, width=1.8)
+BAR_COLOUR = QColor("#e0a800")
+BAR_WIDTH = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +213,7 @@ class EntityHighlighter(QSyntaxHighlighter):
             colour = shade(label_colour(self._schema, selected.label), 0.35)
             painter.setPen(QPen(colour, 1.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            for rect in self.span_rects(view, selected):
+            for rect in self.range_rects(view, selected.start, selected.end):
                 painter.drawRoundedRect(rect.adjusted(-2, 0, 1, 0), 3, 3)
 
     def _paint_tag(
@@ -208,14 +244,39 @@ class EntityHighlighter(QSyntaxHighlighter):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
             right -= width + 2 * TAG_GAP
 
-    def span_rects(self, view: QPlainTextEdit, span: EntitySpan) -> list[QRectF]:
-        """One viewport rectangle per visual line the span covers."""
+    def paint_ranges(self, painter: QPainter, view: QPlainTextEdit, marks: list[Mark]) -> None:
+        """Paint ``marks`` over the text: fills first, then outlines and margin bars."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painted = [(mark.style, self.range_rects(view, mark.start, mark.end)) for mark in marks]
+        painter.setPen(Qt.PenStyle.NoPen)
+        for style, rects in painted:
+            if style.fill is not None:
+                painter.setBrush(style.fill)
+                for rect in rects:
+                    painter.drawRoundedRect(rect.adjusted(-1, 0, 1, 0), 2, 2)
+            if style.bar and rects:
+                painter.setBrush(BAR_COLOUR)
+                top, bottom = rects[0].top(), rects[-1].bottom()
+                painter.drawRoundedRect(QRectF(2, top, BAR_WIDTH, bottom - top), 2, 2)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for style, rects in painted:
+            if style.outline is None:
+                continue
+            pen = QPen(style.outline, style.width)
+            if style.dashed:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            for rect in rects:
+                painter.drawRoundedRect(rect.adjusted(-2, 0, 1, 0), 3, 3)
+
+    def range_rects(self, view: QPlainTextEdit, start_offset: int, end_offset: int) -> list[QRectF]:
+        """One viewport rectangle per visual line the code point range covers."""
         rects = []
-        for number in self.block_range(span.start, span.end):
+        for number in self.block_range(start_offset, end_offset):
             block = self.document().findBlockByNumber(number)
             top = view.blockBoundingGeometry(block).translated(view.contentOffset()).top()
-            low = self._utf16.to_utf16(span.start) - block.position()
-            high = self._utf16.to_utf16(span.end) - block.position()
+            low = self._utf16.to_utf16(start_offset) - block.position()
+            high = self._utf16.to_utf16(end_offset) - block.position()
             layout = block.layout()
             for index in range(layout.lineCount()):
                 line = layout.lineAt(index)

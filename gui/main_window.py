@@ -18,24 +18,37 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.connection import ConnectionState
+from gui.dashboard import AgreementDashboard
 from gui.document_table import DocumentList, DocumentTableModel
 from gui.document_view import DocumentView
 from gui.editor import DocumentEditor
+from gui.export_dialog import ExportDialog
+from gui.key_sequence import KeySequencer
 from gui.keymap import KeymapOverlay, shortcuts
+from gui.learning_settings import LearningController
+from gui.panels.events import EventsPanel
 from gui.panels.labels import LabelPanel
+from gui.panels.legend import SchemaLegend
+from gui.panels.stance import StancePanel
+from gui.review_view import ReviewView
 from gui.settings import Settings
 from gui.workers import JobProgress, JobWorker
 from models.commands import Changes
 from models.layers import add_time, find_layer, model_annotator_id
-from models.preannotate import PreannotateReport, preannotate
+from models.merge import MergeReport, merge_file
+from models.preannotate import PreannotateReport
+from models.queues import Queue, QueueError, join, queue_for
 from models.records import Progress
+from models.refresh import preannotate_learning
 from models.store import ProjectInfo, Store
-from models.transfer import ImportReport, import_texts
+from models.transfer import ImportReport, import_file, import_texts
 
 DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
 TIME_FLUSH_SECONDS = 30
@@ -55,10 +68,19 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.store, self.project, self.settings = store, project, settings
         self.annotator = annotator
-        self.annotator_id = store.annotator_id(annotator, "human")
+        # team mode: the session may change only the annotator's own layers (models.access)
+        self.annotator_id = (
+            store.sign_in(annotator).annotator_id
+            if store.team
+            else store.annotator_id(annotator, "human")
+        )
+        self.queue = self._join_queue()
+        self.merge_report: QMessageBox | None = None
         self.workers: list[JobWorker] = []
         self.preannotation: JobWorker | None = None
         self.import_report: QMessageBox | None = None
+        self.dashboard: AgreementDashboard | None = None
+        self.review: ReviewView | None = None
         self.position = -1  # corpus position of the open document
         self.model_id: int | None = None  # the model annotator, once pre-annotation created it
         self._seconds_before = 0.0  # time stored on the layer when the document was opened
@@ -69,12 +91,34 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.view = DocumentView(self)
         self.editor = DocumentEditor(store, self.view, self.undo_stack, self)
-        self.model = DocumentTableModel(store, project.id, self.annotator_id, parent=self)
+        self.model = DocumentTableModel(
+            store,
+            project.id,
+            self.annotator_id,
+            parent=self,
+            schema=project.schema,
+            queue=self.queue,
+        )
         self.labels = LabelPanel(project.schema, self)
+        self.stance = StancePanel(project.schema, self.editor, self.view, self)
+        self.events = EventsPanel(project.schema, self.editor, self.view, self)
+        self.sequencer = KeySequencer(
+            {
+                "s": self.stance.key_step(),
+                "e": self.events.key_step(),
+                "a": lambda: self.events.review(True),
+                "r": lambda: self.events.review(False),
+            },
+            self,
+        )
+        self.sequencer.watch(self.view)
+        self.sequencer.watch(self.events.tree)
+        self.legend: SchemaLegend | None = None
         self.overlay = KeymapOverlay(project.schema, self)
         self._build_layout()
         self._build_status_bar()
         self._build_menus()
+        self.learning = LearningController(self)
         self._connect()
         self._restore()
         self.clock = QTimer(self)
@@ -82,7 +126,7 @@ class MainWindow(QMainWindow):
         self.clock.timeout.connect(self._tick)
         self.clock.start()
         self.update_progress()
-        first = store.next_document(project.id, self.annotator_id, -1)
+        first = store.next_document(project.id, self.annotator_id, -1, self.queue)
         if first is None and self.model.rowCount():
             first = self.model.document_row(0).id
         if first is not None:
@@ -93,16 +137,27 @@ class MainWindow(QMainWindow):
         self.documents = DocumentList(self.model, self)
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 8, 8, 8)
-        right_layout.addWidget(self.labels)
-        right_layout.addStretch(1)
+        right_layout.setContentsMargins(4, 8, 8, 8)
+        right_layout.setSpacing(8)
+        for panel in (self.labels, self.stance, self.events):
+            if panel is not self.labels:
+                rule = QFrame()
+                rule.setFrameShape(QFrame.Shape.HLine)
+                rule.setFrameShadow(QFrame.Shadow.Sunken)
+                right_layout.addWidget(rule)
+            right_layout.addWidget(panel, 1 if panel is self.events else 0)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.documents)
         self.splitter.addWidget(self.view)
-        self.splitter.addWidget(right)
+        side = QScrollArea()  # the panels scroll on small screens instead of growing the window
+        side.setWidget(right)
+        side.setWidgetResizable(True)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter.addWidget(side)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([300, 840, 260])
+        self.splitter.setSizes([300, 760, 340])
         self.setCentralWidget(self.splitter)
 
     def _build_status_bar(self) -> None:
@@ -112,6 +167,13 @@ class MainWindow(QMainWindow):
         self.save_label = QLabel()
         bar = self.statusBar()
         bar.setStyleSheet("QStatusBar::item { border: none; }")
+        self.sequence_label = QLabel()
+        self.sequence_label.setStyleSheet(
+            "background: #fff4d6; border: 1px solid #e0a800; border-radius: 4px;"
+            " padding: 1px 8px; font-weight: 600;"
+        )
+        self.sequence_label.hide()
+        bar.addWidget(self.sequence_label)
         labels = (self.annotator_label, self.progress_label, self.time_label, self.save_label)
         for index, label in enumerate(labels):
             if index:
@@ -121,6 +183,8 @@ class MainWindow(QMainWindow):
                 bar.addPermanentWidget(separator)
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
+        self.connection_state = ConnectionState(self.store, self.editor, self)
+        bar.addPermanentWidget(self.connection_state)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
@@ -130,6 +194,13 @@ class MainWindow(QMainWindow):
         self.import_folder_action = self._action(self.tr("Import &Folder…"), self.choose_folder)
         self.preannotate_action = self._action(self.tr("&Pre-annotate"), self.start_preannotation)
         file_menu.addActions([self.import_files_action, self.import_folder_action])
+        self.import_annotations_action = self._action(
+            self.tr("Import &Annotations…"), self.choose_annotated_file
+        )
+        self.export_action = self._action(self.tr("&Export…"), self.show_export)
+        file_menu.addActions([self.import_annotations_action, self.export_action])
+        self.merge_action = self._action(self.tr("&Merge…"), self.choose_merge)
+        file_menu.addAction(self.merge_action)
         file_menu.addSeparator()
         file_menu.addAction(self.preannotate_action)
         file_menu.addSeparator()
@@ -144,10 +215,31 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         search = self._action(self.tr("&Search the Corpus"), self.documents.focus_search, "search")
         edit_menu.addAction(search)
+        annotate = self.menuBar().addMenu(self.tr("&Annotate"))
+        self.evidence_action = self._action(
+            self.tr("Show Stance &Evidence"), self.stance.toggle.toggle, "show_evidence"
+        )
+        self.evidence_action.setCheckable(True)
+        self.stance.evidenceShown.connect(self.evidence_action.setChecked)
+        annotate.addAction(self.evidence_action)
+        annotate.addSeparator()
+        for text, slot, keys in (
+            (self.tr("&Next Event"), lambda: self.events.step_event(1), "next_event"),
+            (self.tr("&Previous Event"), lambda: self.events.step_event(-1), "previous_event"),
+            (self.tr("Next &Role"), lambda: self.events.step_role(1), "next_role"),
+            (self.tr("Previous R&ole"), lambda: self.events.step_role(-1), "previous_role"),
+        ):
+            annotate.addAction(self._action(text, slot, keys))
+        self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self.dashboard_action = self._action(self.tr("&Agreement Dashboard"), self.show_dashboard)
+        self.view_menu.addAction(self.dashboard_action)
+        self.review_action = self._action(self.tr("&Review Mode"), self.show_review, "review_mode")
+        self.view_menu.addAction(self.review_action)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(
             self._action(self.tr("&Keyboard Shortcuts"), self.overlay.popup, "shortcuts")
         )
+        help_menu.addAction(self._action(self.tr("Schema &Legend"), self.show_legend, "legend"))
 
     def _action(self, text: str, slot: Any, keys: str | None = None) -> QAction:
         """A window-wide action; ``keys`` names its shortcuts in the keymap."""
@@ -165,6 +257,9 @@ class MainWindow(QMainWindow):
         self.labels.labelClicked.connect(self.editor.apply_label)
         self.editor.changed.connect(self._changed)
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.view.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.sequencer.cancelled.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.sequencer.hintChanged.connect(self._sequence_hint)
         self.editor.saved.connect(self._saved)
         self.editor.saveFailed.connect(self._save_failed)
 
@@ -208,7 +303,9 @@ class MainWindow(QMainWindow):
             return
         self.model.refresh_row(current)
         self.update_progress()
-        following = self.store.next_document(self.project.id, self.annotator_id, self.position)
+        following = self.store.next_document(
+            self.project.id, self.annotator_id, self.position, self.queue
+        )
         if following is None or following == current:
             self.statusBar().showMessage(self.tr("Every document is done."), 8000)
             return
@@ -218,19 +315,31 @@ class MainWindow(QMainWindow):
         """Open the next (+1) or previous (-1) document in corpus order (PgDown/PgUp)."""
         if self.document_id is None:
             return
-        neighbour = self.store.neighbour(self.project.id, self.position, step)
+        neighbour = self.store.neighbour(self.project.id, self.position, step, self.queue)
         if neighbour is not None:
             self.open_document(neighbour)
 
     # -- status bar ----------------------------------------------------------------------
     def update_progress(self) -> None:
-        done, total = self.store.progress(self.project.id, self.annotator_id)
+        done, total = self.store.progress(self.project.id, self.annotator_id, self.queue)
         self.progress_label.setText(self.tr("{done} / {total} done").format(done=done, total=total))
 
     def _changed(self, _changes: Changes) -> None:
         if self.document_id is not None:
             self.model.refresh_row(self.document_id)
         self.update_progress()
+
+    def _sequence_hint(self, hint: str) -> None:
+        """Show the pending key sequence's next choices (hidden when none is pending)."""
+        self.statusBar().clearMessage()
+        self.sequence_label.setText(hint)
+        self.sequence_label.setVisible(bool(hint))
+
+    def show_legend(self) -> None:
+        if self.legend is None:
+            self.legend = SchemaLegend(self.project.schema, self)
+        self.legend.show()
+        self.legend.raise_()
 
     def _saved(self) -> None:
         self.save_label.setStyleSheet("color: #2e7d32;")
@@ -260,18 +369,22 @@ class MainWindow(QMainWindow):
         self._flushed_at = now
 
     # -- background jobs -----------------------------------------------------------------
-    def _start(self, worker: JobWorker, title: str) -> JobWorker:
+    def _start(self, worker: JobWorker, title: str, *, quiet: bool = False) -> JobWorker:
+        """Run ``worker`` with a progress line; a failure is a dialog, or with ``quiet`` (jobs
+        the analyst did not ask for) a status bar message."""
         self.workers.append(worker)
         self.statusBar().insertPermanentWidget(0, JobProgress(worker, title, self))
         for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
             signal.connect(lambda *_: self._ended(worker))
-        worker.signals.failed.connect(lambda reason: self._failed(title, reason))
+        worker.signals.failed.connect(lambda reason: self._failed(title, reason, quiet))
         return worker.start()
 
-    def _failed(self, title: str, reason: str) -> None:
-        QMessageBox.warning(
-            self, title, self.tr("{title} failed: {reason}").format(title=title, reason=reason)
-        )
+    def _failed(self, title: str, reason: str, quiet: bool = False) -> None:
+        message = self.tr("{title} failed: {reason}").format(title=title, reason=reason)
+        if quiet:
+            self.statusBar().showMessage(message, 15000)
+        else:
+            QMessageBox.warning(self, title, message)
 
     def _ended(self, worker: JobWorker) -> None:
         if worker in self.workers:
@@ -281,7 +394,7 @@ class MainWindow(QMainWindow):
         """Run spaCy over the documents without a model layer, in the background."""
         if self.preannotation is not None:
             return self.preannotation
-        worker = JobWorker(preannotate(self.store, self.project), "preannotate")
+        worker = JobWorker(preannotate_learning(self.store, self.project), "preannotate")
         self.preannotation = worker
         self.preannotate_action.setEnabled(False)
         worker.signals.progress.connect(self._preannotation_progress)
@@ -298,7 +411,10 @@ class MainWindow(QMainWindow):
             self.model.refresh()
 
     def _preannotation_finished(self, report: PreannotateReport) -> None:
+        self.learning.project_changed()  # its model annotator is now the learned one
+        self.model_id = None  # seed_open_document looks it up again
         self.seed_open_document()
+        self.model_id = model_annotator_id(self.store, self.project.model_annotator)
         self.model.refresh()
         text = self.tr("Pre-annotation finished: {entities} entities in {documents} documents.")
         message = text.format(entities=report.entities, documents=report.documents)
@@ -326,6 +442,28 @@ class MainWindow(QMainWindow):
         self.preannotation = None
         self.preannotate_action.setEnabled(True)
 
+    def show_dashboard(self) -> AgreementDashboard:
+        """Open (or bring forward) the agreement dashboard and compute agreement afresh."""
+        if self.dashboard is None:
+            self.dashboard = AgreementDashboard(self.store, self.project, self, self._start)
+        self.dashboard.show()
+        self.dashboard.raise_()
+        self.dashboard.activateWindow()
+        self.dashboard.refresh()
+        return self.dashboard
+
+    def show_review(self) -> ReviewView:
+        """Open (or bring forward) review mode in its own window, its queue compared afresh."""
+        if self.review is None:
+            self.review = ReviewView(self.store, self.project, parent=self)
+            self.review.setWindowFlag(Qt.WindowType.Window)
+            self.review.resize(self.size())
+        self.review.show()
+        self.review.raise_()
+        self.review.activateWindow()
+        self.review.refresh_queue()
+        return self.review
+
     def choose_files(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(
             self, self.tr("Import texts"), "", self.tr("Text files (*.txt);;All files (*)")
@@ -337,6 +475,88 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, self.tr("Import a folder of texts"))
         if folder:
             self.import_paths([Path(folder)])
+
+    def choose_annotated_file(self) -> None:
+        formats = self.tr("Annotated files (*.jsonl *.json *.conll *.iob *.spacy);;All files (*)")
+        path, _filter = QFileDialog.getOpenFileName(
+            self, self.tr("Import annotations"), "", formats
+        )
+        if path:
+            self.import_annotations(Path(path))
+
+    def import_annotations(self, path: Path) -> JobWorker:
+        """Import a structured file (format by extension and content), each record into its
+        own annotator's layer; a file with an invalid record imports nothing."""
+        worker = JobWorker(import_file(self.store, self.project.id, path), "import")
+        worker.signals.finished.connect(self._import_finished)
+        return self._start(worker, self.tr("Importing"))
+
+    def show_export(self) -> ExportDialog:
+        """File ▸ Export…: the dialog runs the export in the background."""
+        self.flush_time()
+        dialog = ExportDialog(self.store, self.project, self.annotator, self)
+        dialog.open()
+        return dialog
+
+    def _join_queue(self) -> Queue | None:
+        """Put the annotator on the project's roster; their queue (None: every document)."""
+        try:
+            if not self.store.read_only:  # a read-only database shows the queue as it is
+                join(self.store, self.project.id, [self.annotator])
+        except QueueError:  # the name belongs to a model or gold annotator: no queue
+            return None
+        return queue_for(self.store, self.project.id, self.annotator)
+
+    def choose_merge(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Merge another database"),
+            "",
+            self.tr("Glose databases (*.sqlite *.db);;All files (*)"),
+        )
+        if path:
+            self.merge_path(path)
+
+    def merge_path(self, path: str) -> JobWorker:
+        """File ▸ Merge…: bring another database's layers of this corpus in, in the
+        background, then show what was merged and what could not be placed."""
+        self.flush_time()
+        worker = JobWorker(merge_file(self.store, self.project, path), "merge")
+        worker.signals.finished.connect(self._merge_finished)
+        return self._start(worker, self.tr("Merging"))
+
+    def _merge_finished(self, report: MergeReport) -> None:
+        self.model.refresh()
+        self.update_progress()
+        if report.changes and self.document_id is not None:
+            self.editor.load(
+                self.document_id, self.annotator_id, self.project.schema, self.model_id
+            )
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Merge"))
+        text = self.tr(
+            "{added} layer(s) added, {replaced} replaced, {unchanged} unchanged, "
+            "{documents} document(s) added."
+        )
+        box.setText(
+            text.format(
+                added=report.added,
+                replaced=report.replaced,
+                unchanged=report.unchanged + report.times,
+                documents=report.documents_added,
+            )
+        )
+        unplaced = report.unplaced
+        box.setIcon(QMessageBox.Icon.Warning if unplaced else QMessageBox.Icon.Information)
+        heading = self.tr("{count} item(s) could not be merged:").format(count=len(unplaced))
+        lines = [heading, *unplaced[:REPORT_LINES]] if unplaced else []
+        if len(unplaced) > REPORT_LINES:
+            more = self.tr("… and {count} more (see Show Details)")
+            lines.append(more.format(count=len(unplaced) - REPORT_LINES))
+        box.setInformativeText("\n".join([*lines, report.summary()]))
+        box.setDetailedText("\n".join(unplaced))
+        self.merge_report = box
+        box.open()
 
     def import_paths(self, paths: list[Path]) -> JobWorker:
         """Import .txt files and folders in the background, then show what was refused."""

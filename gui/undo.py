@@ -8,10 +8,13 @@ from collections.abc import Callable
 from PySide6.QtGui import QUndoCommand
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.access import AccessError
 from models.commands import Changes, Command, EditError
+from models.db import DatabaseError
 from models.store import Store
 
-FAILURES = (EditError, SQLAlchemyError)
+# refused (bad edit, no right, stale, read-only) or failed (locked, server away): not saved
+FAILURES = (EditError, SQLAlchemyError, DatabaseError, AccessError)
 
 
 class CommandUndo(QUndoCommand):

@@ -1,4 +1,5 @@
-"""The headless commands (no Qt): import, preannotate, export, stats, db upgrade.
+"""The headless commands (no Qt): import, preannotate, export, agreement, stats,
+db upgrade.
 
 Exit codes: 0 all went in, 1 something was refused (each problem on stderr as
 "file:line: reason"), 2 usage error or a database / schema that cannot be used.
@@ -9,23 +10,31 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from tqdm import tqdm
 
 from models import db
+from models.agreement.report import FORMATS as REPORT_FORMATS
+from models.agreement.report import render
+from models.agreement.store_io import STATUSES, AgreementError, store_agreement
 from models.formats import FORMATS
 from models.jobs import Job, run
-from models.labels import SchemaError
+from models.labels import LabelSchema, SchemaError, parse_schema
+from models.merge import merge_file
+from models.queues import QueueError, describe, join, leave, set_assignment
 from models.records import Problem, Progress
 from models.schema import Annotator, Document, Entity, Layer
 from models.store import DEFAULT_PROJECT, ProjectInfo, Store
 from models.transfer import ImportReport, TransferError, export, import_file, import_texts
 
 T = TypeVar("T")
-COMMANDS: frozenset[str] = frozenset({"import", "preannotate", "export", "stats", "db"})
+COMMANDS: frozenset[str] = frozenset(
+    {"import", "preannotate", "export", "stats", "db", "agreement", "merge", "queue", "train"}
+)
 OK, REFUSED, USAGE = 0, 1, 2
 
 
@@ -38,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (db.DatabaseError, SchemaError, TransferError, OSError) as error:
+    except (db.DatabaseError, SchemaError, TransferError, AgreementError, OSError) as error:
         print(f"glose {args.command}: {error}", file=sys.stderr)
         return USAGE
     except KeyboardInterrupt:
@@ -69,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--n-process", type=int, default=1)
     sub.add_argument("--batch-size", type=int, default=64)
     sub.add_argument("--redo", action="store_true", help="replace existing model layers")
+    sub.add_argument(
+        "--no-events", action="store_true", help="entities only: no event suggestions (faster)"
+    )
+    sub.add_argument(
+        "--no-learn", action="store_true", help="the raw model: no rules, memory or fine-tuning"
+    )
     sub.set_defaults(handler=_preannotate)
 
     sub = commands.add_parser("export", parents=[common], help="export one annotator's work")
@@ -76,9 +91,47 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True)
     sub.add_argument("--source", help="annotator name, model or gold (default: the only human)")
     sub.add_argument("--status", choices=("any", "done"), default="any")
-    sub.add_argument("--dev-fraction", type=float, default=argparse.SUPPRESS)
-    sub.add_argument("--seed", type=int, default=argparse.SUPPRESS)
+    sub.add_argument(
+        "--dev-fraction", type=float, default=argparse.SUPPRESS, help="spacy: share in dev.spacy"
+    )
+    sub.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="spacy: split seed")
     sub.set_defaults(handler=_export)
+
+    sub = commands.add_parser("agreement", parents=[common], help="inter-annotator agreement")
+    sub.add_argument("--format", choices=REPORT_FORMATS, default="table")
+    sub.add_argument(
+        "--annotators",
+        default="",
+        help="comma-separated names, 'model' for the project's model (default: all with layers)",
+    )
+    sub.add_argument("--status", choices=STATUSES, default="done", help="layers counted")
+    sub.set_defaults(handler=_agreement)
+
+    sub = commands.add_parser("merge", parents=[common], help="bring in another database's work")
+    sub.add_argument("other", metavar="OTHER", help="the other SQLite file or database URL")
+    sub.add_argument("--from-project", help="its project (default: this name, else its only one)")
+    sub.add_argument(
+        "--add-documents", action="store_true", help="import its documents missing here"
+    )
+    sub.set_defaults(handler=_merge)
+
+    sub = commands.add_parser("queue", parents=[common], help="annotators and document sharing")
+    share = sub.add_mutually_exclusive_group()
+    share.add_argument(
+        "--all",
+        dest="mode",
+        action="store_const",
+        const="all",
+        help="everyone annotates every document",
+    )
+    share.add_argument("--k", type=int, metavar="K", help="each document goes to K annotators")
+    sub.add_argument("--add", nargs="+", default=[], metavar="NAME", help="add annotators")
+    sub.add_argument("--remove", nargs="+", default=[], metavar="NAME", help="remove annotators")
+    sub.set_defaults(handler=_queue)
+
+    sub = commands.add_parser("train", parents=[common], help="fine-tune the NER on done work")
+    sub.add_argument("--epochs", type=int, default=3, help="passes over the done layers")
+    sub.set_defaults(handler=_train)
 
     sub = commands.add_parser("stats", parents=[common], help="documents, layers, entities")
     sub.set_defaults(handler=_stats)
@@ -125,19 +178,33 @@ def _problems(problems: list[Problem]) -> int:
     return REFUSED if problems else OK
 
 
+def _read_schema(path: Path) -> LabelSchema:
+    """The label schema of a TOML file; a SchemaError names the file, entry and problem."""
+    try:
+        return parse_schema(path.read_bytes().decode("utf-8"), str(path))
+    except UnicodeDecodeError as error:
+        raise SchemaError(str(path), "file", f"not UTF-8 (byte {error.start})") from None
+
+
 def _import(args: argparse.Namespace) -> int:
-    schema = args.schema.read_text("utf-8") if args.schema else None
+    schema = _read_schema(args.schema) if args.schema else None
     store = _open(args)
     try:
         name = getattr(args, "project", None)
         existing = store.project(name)
-        project = existing or store.ensure_project(name or DEFAULT_PROJECT, schema)
-        if existing is not None and schema is not None:
-            print(f"project {existing.name} exists: --schema ignored", file=sys.stderr)
+        if existing and schema and replace(existing.schema, toml="") != replace(schema, toml=""):
+            raise TransferError(
+                f"{args.schema}: project {existing.name} already has another label schema; "
+                "--schema only sets the schema of a new project (name one with --project)"
+            )
+        project = existing or store.ensure_project(
+            name or DEFAULT_PROJECT, schema.toml if schema else None
+        )
         structured_suffixes = {ext for spec in FORMATS.values() for ext in spec.extensions}
         texts, files = [], []
         for path in args.paths:
             structured = path.is_file() and path.suffix.lower() in structured_suffixes
+            structured = structured or (path.is_dir() and any(path.glob("*.spacy")))
             if args.format == "txt" or (args.format == "auto" and not structured):
                 texts.append(path)
             else:
@@ -173,18 +240,48 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _preannotate(args: argparse.Namespace) -> int:
-    from models.preannotate import preannotate  # spaCy is loaded only for this command
+    from models.refresh import preannotate_learning  # spaCy is loaded only for this command
 
     store = _open(args)
     try:
         project = _existing_project(store, args)
-        job = preannotate(
-            store, project, batch_size=args.batch_size, n_process=args.n_process, redo=args.redo
+        options: dict[str, Any] = {"suggest": False} if args.no_events else {}
+        job = preannotate_learning(
+            store,
+            project,
+            learn=not args.no_learn,
+            batch_size=args.batch_size,
+            n_process=args.n_process,
+            redo=args.redo,
+            **options,
         )
         report = _drive(job, "preannotate")
     finally:
         store.close()
     print(f"{report.documents} document(s) pre-annotated, {report.entities} entities")
+    return OK
+
+
+def _train(args: argparse.Namespace) -> int:
+    from models.training import train  # spaCy is loaded only for this command
+
+    if args.epochs < 1:
+        print("glose train: --epochs must be at least 1", file=sys.stderr)
+        return USAGE
+    store = _open(args)
+    try:
+        project = _existing_project(store, args)
+        try:
+            report = _drive(train(store, project, epochs=args.epochs), "train")
+        except ValueError as error:
+            print(f"glose train: {error}", file=sys.stderr)
+            return REFUSED
+    finally:
+        store.close()
+    print(
+        f"{report.name} trained on {report.documents} document(s), {report.epochs} epoch(s), "
+        f"saved in {report.path}; glose preannotate uses it"
+    )
     return OK
 
 
@@ -209,6 +306,20 @@ def _export(args: argparse.Namespace) -> int:
         f"{report.documents} document(s) written to {report.path} "
         f"({report.annotated} with annotations of {report.source})"
     )
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return OK
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    names = [name.strip() for name in args.annotators.split(",") if name.strip()]
+    store = _open(args)
+    try:
+        project = _existing_project(store, args)
+        result = _drive(store_agreement(store, project, names, args.status), "agreement")
+    finally:
+        store.close()
+    sys.stdout.write(render(result, args.format))
     return OK
 
 
@@ -276,4 +387,43 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         print(f"{url}: upgraded from {before or 'an empty database'} to revision {after}")
     if backup:
         print(f"backup: {backup}")
+    return OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        project = _existing_project(store, args)
+        job = merge_file(
+            store,
+            project,
+            args.other,
+            other_project=args.from_project,
+            add_documents=args.add_documents,
+        )
+        report = _drive(job, "merge")
+    finally:
+        store.close()
+    print(report.summary())
+    for line in report.unplaced:
+        print(line, file=sys.stderr)
+    return REFUSED if report.unplaced else OK
+
+
+def _queue(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        project = _existing_project(store, args)
+        for name in join(store, project.id, args.add):
+            print(f"{name} added to the roster")
+        for name in leave(store, project.id, args.remove):
+            print(f"{name} removed from the roster")
+        if args.mode is not None or args.k is not None:
+            set_assignment(store, project.id, args.mode or "k", 1 if args.k is None else args.k)
+        print("\n".join([f"project {project.name}", *describe(store, project.id)]))
+    except QueueError as error:
+        print(f"glose queue: {error}", file=sys.stderr)
+        return USAGE
+    finally:
+        store.close()
     return OK

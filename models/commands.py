@@ -34,6 +34,7 @@ class Changes:
     status: bool = False
     selected: int | None = None
     message: str = ""
+    version: int | None = None  # the layer's version after the edit (set by Store.do)
 
 
 class Command(ABC):

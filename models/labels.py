@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+
+from models.rules import SpanRules
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -55,6 +57,7 @@ class LabelSchema:
     events: tuple[EventType, ...]
     roles: tuple[Choice, ...]
     toml: str
+    rules: SpanRules = field(default_factory=SpanRules)
 
     def entity(self, label_id: str) -> EntityLabel | None:
         return next((label for label in self.entities if label.id == label_id), None)
@@ -122,6 +125,7 @@ def parse_schema(text: str, source: str = "<schema>") -> LabelSchema:
         events=events,
         roles=roles,
         toml=text,
+        rules=reader.rules(data.get("rules", {}), {e.id for e in entities}),
     )
 
 
@@ -203,6 +207,33 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(entry, f"field '{field}' must be a list of strings")
         return tuple(value)
+
+    def rules(self, item: Any, labels: set[str]) -> SpanRules:
+        """The ``[rules]`` table: determiners (a table of lists by language),
+        strip_punctuation, min_length, drop_labels (labels of the schema)."""
+        table = self.table(item, "rules")
+        unknown = set(table) - {"determiners", "strip_punctuation", "min_length", "drop_labels"}
+        if unknown:
+            raise self.fail("rules", f"unknown field '{sorted(unknown)[0]}'")
+        by_language = self.table(table.get("determiners", {}), "rules.determiners")
+        determiners = tuple(
+            (language, self.strings(by_language, language, "rules.determiners"))
+            for language in by_language
+        )
+        for language, words in determiners:
+            if any(not word.strip() for word in words):
+                raise self.fail(f"rules.determiners.{language}", "an empty determiner")
+        strip = table.get("strip_punctuation", False)
+        if not isinstance(strip, bool):
+            raise self.fail("rules", "field 'strip_punctuation' must be true or false")
+        min_length = table.get("min_length", 1)
+        if not isinstance(min_length, int) or isinstance(min_length, bool) or min_length < 1:
+            raise self.fail("rules", "field 'min_length' must be a whole number of at least 1")
+        drop = self.strings(table, "drop_labels", "rules", required=False)
+        for label in drop:
+            if label not in labels:
+                raise self.fail("rules", f"drop_labels: unknown entity label '{label}'")
+        return SpanRules(determiners, strip, min_length, drop)
 
     def unique(self, items: Any, entry: str, key: Any, what: str = "id") -> None:
         seen: set[str] = set()

@@ -1,14 +1,16 @@
 """A layer as a plain record and back: what export reads and import writes (no Qt).
 
-``layer_record`` reads one document with one layer's annotations; ``write_layer`` replaces a
-layer's annotations with a record's in bulk; ``record_problems`` is the validator run on
-every record before anything is written (offsets, characters, schema, event arguments).
+``layer_record`` reads one document with one layer's annotations (``layer_records`` a page
+of them in six queries); ``write_layer`` replaces a layer's annotations with a record's in
+bulk; ``record_problems`` is the validator run on every record before anything is written
+(offsets, characters, schema, event arguments).
 Only accepted events are exported: suggestions and rejected events are not annotations yet.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -17,7 +19,16 @@ from sqlalchemy.orm import Session
 from models.labels import LabelSchema
 from models.layers import touch
 from models.records import ArgumentRecord, DocumentRecord, EventRecord, SpanRecord, StanceRecord
-from models.schema import LAYER_STATUSES, DocLabel, Document, Entity, Event, EventArgument, Layer
+from models.schema import (
+    LAYER_STATUSES,
+    Annotator,
+    DocLabel,
+    Document,
+    Entity,
+    Event,
+    EventArgument,
+    Layer,
+)
 from models.stance import TASK as STANCE_TASK
 
 # characters that continue the previous one: a span must not start on one or end before one
@@ -26,54 +37,83 @@ _JOINERS = {"\u200c", "\u200d"}
 
 def layer_record(session: Session, document_id: int, layer_id: int | None) -> DocumentRecord:
     """The document with the layer's annotations (none when ``layer_id`` is None)."""
-    document = session.get_one(Document, document_id)
-    record = DocumentRecord(
-        text=document.text,
-        title=document.title,
-        meta=dict(document.meta or {}),
-        external_id=document.external_id,
-    )
-    if layer_id is None:
-        return record
-    layer = session.get_one(Layer, layer_id)
-    record.annotator, record.status = layer.annotator.name, layer.status
-    record.spans = [
-        SpanRecord(start, end, label)
-        for start, end, label in session.execute(
-            select(Entity.start, Entity.end, Entity.label)
-            .where(Entity.layer_id == layer_id)
-            .order_by(Entity.start, Entity.end, Entity.label)
-        )
-    ]
-    record.stance = [
-        StanceRecord(target, value, tuple((int(s), int(e)) for s, e in evidence or ()))
-        for target, value, evidence in session.execute(
-            select(DocLabel.target, DocLabel.value, DocLabel.evidence)
-            .where(DocLabel.layer_id == layer_id, DocLabel.task == STANCE_TASK)
-            .order_by(DocLabel.target)
-        )
-    ]
-    record.events = _events(session, layer_id)
-    return record
+    return layer_records(session, [(document_id, layer_id)])[0]
 
 
-def _events(session: Session, layer_id: int) -> list[EventRecord]:
+def layer_records(
+    session: Session, pairs: Sequence[tuple[int, int | None]]
+) -> list[DocumentRecord]:
+    """``layer_record`` for a page of (document id, layer id or None) pairs, in their order,
+    with a fixed number of queries (six) whatever the page size."""
+    documents = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Document.id, Document.text, Document.title, Document.meta, Document.external_id
+            ).where(Document.id.in_({document_id for document_id, _ in pairs}))
+        )
+    }
+    layer_ids = {layer_id for _, layer_id in pairs if layer_id is not None}
+    layers = {
+        layer_id: (name, status)
+        for layer_id, name, status in session.execute(
+            select(Layer.id, Annotator.name, Layer.status)
+            .join(Annotator, Annotator.id == Layer.annotator_id)
+            .where(Layer.id.in_(layer_ids))
+        )
+    }
+    spans: dict[int, list[SpanRecord]] = {}
+    for layer_id, start, end, label in session.execute(
+        select(Entity.layer_id, Entity.start, Entity.end, Entity.label)
+        .where(Entity.layer_id.in_(layer_ids))
+        .order_by(Entity.layer_id, Entity.start, Entity.end, Entity.label)
+    ):
+        spans.setdefault(layer_id, []).append(SpanRecord(start, end, label))
+    stances: dict[int, list[StanceRecord]] = {}
+    for layer_id, target, value, evidence in session.execute(
+        select(DocLabel.layer_id, DocLabel.target, DocLabel.value, DocLabel.evidence)
+        .where(DocLabel.layer_id.in_(layer_ids), DocLabel.task == STANCE_TASK)
+        .order_by(DocLabel.layer_id, DocLabel.target)
+    ):
+        found = tuple((int(s), int(e)) for s, e in evidence or ())
+        stances.setdefault(layer_id, []).append(StanceRecord(target, value, found))
+    events = _events(session, layer_ids)
+    records = []
+    for document_id, owner in pairs:
+        document = documents[document_id]
+        record = DocumentRecord(
+            text=document.text,
+            title=document.title,
+            meta=dict(document.meta or {}),
+            external_id=document.external_id,
+        )
+        if owner is not None:
+            record.annotator, record.status = layers[owner]
+            record.spans = spans.get(owner, [])
+            record.stance = stances.get(owner, [])
+            record.events = events.get(owner, [])
+        records.append(record)
+    return records
+
+
+def _events(session: Session, layer_ids: set[int]) -> dict[int, list[EventRecord]]:
     arguments: dict[int, list[ArgumentRecord]] = {}
     for event_id, role, start, end in session.execute(
         select(EventArgument.event_id, EventArgument.role, Entity.start, Entity.end)
         .join(Entity, Entity.id == EventArgument.entity_id)
-        .where(EventArgument.layer_id == layer_id)
+        .where(EventArgument.layer_id.in_(layer_ids))
     ):
         arguments.setdefault(event_id, []).append(ArgumentRecord(role, start, end))
     rows = session.execute(
-        select(Event.id, Event.type, Event.trigger_start, Event.trigger_end)
-        .where(Event.layer_id == layer_id, Event.state == "accepted")
-        .order_by(Event.trigger_start, Event.trigger_end, Event.type, Event.id)
+        select(Event.layer_id, Event.id, Event.type, Event.trigger_start, Event.trigger_end)
+        .where(Event.layer_id.in_(layer_ids), Event.state == "accepted")
+        .order_by(Event.layer_id, Event.trigger_start, Event.trigger_end, Event.type, Event.id)
     )
-    return [
-        EventRecord(kind, (start, end), tuple(sorted(arguments.get(event_id, []), key=_arg_key)))
-        for event_id, kind, start, end in rows
-    ]
+    events: dict[int, list[EventRecord]] = {}
+    for layer_id, event_id, kind, start, end in rows:
+        args = tuple(sorted(arguments.get(event_id, []), key=_arg_key))
+        events.setdefault(layer_id, []).append(EventRecord(kind, (start, end), args))
+    return events
 
 
 def _arg_key(argument: ArgumentRecord) -> tuple[str, int, int]:

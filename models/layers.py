@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from models.db import ReadOnlyError
 from models.schema import Annotator, Entity, Event, EventArgument, Layer, utcnow
 from models.store import Store
 
@@ -68,6 +69,10 @@ def open_layer(
             return _info(layer)
         model_layer = _get(session, document_id, model_id) if model_id is not None else None
         if model_layer is None and not create:
+            return None
+        if store.read_only:  # shows what exists, creates nothing
+            if create:
+                raise ReadOnlyError(f"{store.url} is open read-only: nothing can be changed")
             return None
         layer = Layer(document_id=document_id, annotator_id=annotator_id, status="in_progress")
         session.add(layer)

@@ -1,6 +1,13 @@
 """spaCy pre-annotation: runs of ``nlp.pipe`` stored as the model annotator's layers.
 
-Only the NER component runs (in fr_core_news_sm it has its own tok2vec). spaCy is imported
+Entities come from the NER component (in fr_core_news_sm it has its own tok2vec). Event
+suggestions (``models.suggest``), when the project wants them (``suggest_events``), come
+from the same run: the pipeline then also lemmatizes (tok2vec, morphologizer,
+attribute_ruler, lemmatizer) and splits sentences with a rule-based sentencizer after NER;
+neither changes what NER sees, so the entities are those of the NER-only pipeline, which
+runs when suggestions are off. They are stored as events of the model layer (origin
+"model", state "suggested") with their arguments, in the batch's transaction; a human layer
+seeded from it gets them as suggestions (``models.layers.open_layer``). spaCy is imported
 lazily, inside the functions, so the GUI shows its window and a first progress step before
 the import. Texts are streamed from the database page by page, normalised (length-
 preserving, so spaCy's character offsets are offsets into the stored text) and each batch
@@ -12,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -23,9 +30,10 @@ from sqlalchemy.orm import Session
 from models.jobs import Job
 from models.layers import touch
 from models.normalise import normalise
-from models.records import Progress
-from models.schema import Document, Entity, Layer, Project
+from models.records import EventRecord, Progress
+from models.schema import Document, Entity, Event, EventArgument, Layer, Project
 from models.store import ProjectInfo, Store
+from models.suggest import Suggester
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -35,6 +43,9 @@ DEFAULT_MODEL = "fr_core_news_sm"
 # Everything fr_core_news_sm runs besides NER: its NER has its own tok2vec, so none of these
 # feed it (the parser's sentence starts would only bound entities; see load_pipeline).
 NOT_FOR_NER = ("tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
+# With event suggestions: the parser's sentence starts would bound (and change) entities,
+# so it stays out and a rule-based sentencizer runs after NER instead.
+NOT_FOR_EVENTS = ("parser", "senter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +54,32 @@ class PreannotateReport:
     entities: int
     words: int
     seconds: float
+    events: int = 0
 
 
-def load_pipeline(model: str = DEFAULT_MODEL) -> Language:
-    """The spaCy pipeline ``model`` with only its NER component.
+def load_pipeline(model: str = DEFAULT_MODEL, *, events: bool = False) -> Language:
+    """The spaCy pipeline ``model`` with only its NER component, or with ``events`` also
+    what event suggestions need: lemmas, and sentences from a sentencizer after NER.
 
     Without the parser, sentence starts no longer cut entities: on the sample corpus 5 of
     306 entities differ from the full pipeline's, each one longer and no worse (e.g.
-    "Carnegie Russia Eurasia Center" instead of "Carnegie").
+    "Carnegie Russia Eurasia Center" instead of "Carnegie"). Both pipelines find the same
+    entities.
     """
     import spacy
 
-    return spacy.load(model, exclude=list(NOT_FOR_NER))
+    if not events:
+        return spacy.load(model, exclude=list(NOT_FOR_NER))
+    nlp = spacy.load(model, exclude=list(NOT_FOR_EVENTS))
+    nlp.add_pipe("sentencizer", last=True)
+    return nlp
+
+
+def suggest_events(project: ProjectInfo) -> bool:
+    """Whether pre-annotation proposes events: the schema has trigger lemmas and the
+    project's setting "suggest_events" is not false."""
+    wanted = project.settings.get("suggest_events", True) is not False
+    return wanted and any(event.triggers for event in project.schema.events)
 
 
 def model_annotator_name(nlp: Language) -> str:
@@ -72,23 +97,39 @@ def preannotate(
     n_process: int = 1,
     document_ids: Sequence[int] | None = None,
     redo: bool = False,
+    suggest: bool | None = None,
+    after_batch: AfterBatch | None = None,
 ) -> Job[PreannotateReport]:
     """Pre-annotate the project's documents lacking a model layer (all of them if ``redo``,
-    whose model layers are then replaced); ``document_ids`` restricts the run to those.
+    whose model layers, events included, are then replaced); ``document_ids`` restricts the
+    run to those.
 
-    Entities whose label is not in the project's schema are left out. Human layers are
-    never touched. Closing the job stops it between two batches (worker processes too).
+    ``suggest`` (default: ``suggest_events(project)``) adds event suggestions; they need
+    lemmas, so with a given ``nlp`` that has no lemmatizer they are off (and asking for
+    them is a ValueError). Entities whose label is not in the project's schema are left
+    out. Human layers are never touched. Closing the job stops it between two batches
+    (worker processes too).
+
+    ``after_batch`` runs inside each batch's transaction with the batch's Docs and raw
+    results (the learned layers are written there, so a document opened during the run is
+    seeded from them); the caller then also owns the project's model annotator setting.
     """
+    wanted = suggest_events(project) if suggest is None else suggest
     if nlp is None:
         yield Progress(0, None, "Loading spaCy model…")
-        nlp = load_pipeline()
+        nlp = load_pipeline(events=wanted)
+    elif suggest and "lemmatizer" not in nlp.pipe_names:
+        raise ValueError("event suggestions need a pipeline with a lemmatizer")
+    suggester = (
+        Suggester(nlp, project.schema) if wanted and "lemmatizer" in nlp.pipe_names else None
+    )
     began = time.perf_counter()
     name = model_annotator_name(nlp)
-    model_id = _model_annotator(store, project, name)
+    model_id = _model_annotator(store, project, name, current=after_batch is None)
     feed = _Feed(store, project.id, model_id, document_ids, redo, batch_size)
     total = feed.count()
     labels = set(project.schema.entity_ids)
-    documents = entities = words = 0
+    documents = entities = events = words = 0
     yield Progress(0, total, f"Pre-annotating with {name}…")
     # Plain texts, not as_tuples: with as_tuples spaCy tokenizes in this process and sends
     # Docs to the workers, which costs n_process > 1 about 15% of its speed.
@@ -96,7 +137,8 @@ def preannotate(
     batches = iter(lambda: [(doc, feed.taken()) for doc in islice(docs, batch_size)], [])
     try:
         for batch in batches:
-            entities += _store_batch(store, model_id, labels, batch)
+            stored = _store_batch(store, model_id, labels, suggester, batch, after_batch)
+            entities, events = entities + stored[0], events + stored[1]
             documents += len(batch)
             words += sum(count for _, (_, count) in batch)
             yield Progress(documents, total, f"Pre-annotated {documents} of {total} documents")
@@ -107,9 +149,10 @@ def preannotate(
         feed.stop()
         for batch in batches:
             if isinstance(error, GeneratorExit):
-                _store_batch(store, model_id, labels, batch)
+                _store_batch(store, model_id, labels, suggester, batch, after_batch)
         raise
-    return PreannotateReport(documents, entities, words, time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    return PreannotateReport(documents, entities, words, seconds, events)
 
 
 class _Feed:
@@ -164,10 +207,10 @@ class _Feed:
             after = page[-1][0]
 
 
-def _model_annotator(store: Store, project: ProjectInfo, name: str) -> int:
-    """Id of the model annotator ``name``, made the project's model annotator."""
+def _model_annotator(store: Store, project: ProjectInfo, name: str, *, current: bool) -> int:
+    """Id of the model annotator ``name``, made the project's model annotator if ``current``."""
     model_id = store.annotator_id(name, "model")
-    if project.model_annotator != name:
+    if current and project.model_annotator != name:
         with store.transaction() as session:
             settings = session.scalar(select(Project.settings).where(Project.id == project.id))
             settings = {**(settings or {}), "model_annotator": name}
@@ -177,23 +220,40 @@ def _model_annotator(store: Store, project: ProjectInfo, name: str) -> int:
     return model_id
 
 
+Found = tuple[list[tuple[int, int, str]], list[EventRecord]]
+AfterBatch = Callable[[Session, dict[int, tuple["Doc", Found]]], None]
+
+
 def _store_batch(
-    store: Store, model_id: int, labels: set[str], batch: list[tuple[Doc, tuple[int, int]]]
-) -> int:
-    """Write one batch of results as model layers in one transaction; the entities written."""
-    rows = {
-        doc_id: [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels]
+    store: Store,
+    model_id: int,
+    labels: set[str],
+    suggester: Suggester | None,
+    batch: list[tuple[Doc, tuple[int, int]]],
+    after_batch: AfterBatch | None,
+) -> tuple[int, int]:
+    """Write one batch of results as model layers in one transaction; the entities and
+    events written."""
+    rows: dict[int, Found] = {
+        doc_id: (
+            [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels],
+            suggester(doc) if suggester is not None else [],
+        )
         for doc, (doc_id, _) in batch
     }
     with store.transaction() as session:
         _write_layers(session, model_id, rows)
-    return sum(len(found) for found in rows.values())
+        if after_batch is not None:
+            after_batch(session, {doc_id: (doc, rows[doc_id]) for doc, (doc_id, _) in batch})
+    return (
+        sum(len(spans) for spans, _ in rows.values()),
+        sum(len(events) for _, events in rows.values()),
+    )
 
 
-def _write_layers(
-    session: Session, model_id: int, rows: dict[int, list[tuple[int, int, str]]]
-) -> None:
-    """The model layers of ``rows``' documents, created or emptied, then their entities."""
+def _write_layers(session: Session, model_id: int, rows: dict[int, Found]) -> None:
+    """The model layers of ``rows``' documents, created or emptied, then their entities and
+    suggested events."""
     existing = dict(
         session.execute(
             select(Layer.document_id, Layer.id).where(
@@ -203,6 +263,8 @@ def _write_layers(
     )
     if existing:
         layer_ids = list(existing.values())
+        session.execute(delete(EventArgument).where(EventArgument.layer_id.in_(layer_ids)))
+        session.execute(delete(Event).where(Event.layer_id.in_(layer_ids)))
         session.execute(delete(Entity).where(Entity.layer_id.in_(layer_ids)))
         session.execute(update(Layer).where(Layer.id.in_(layer_ids)).values(status="done"))
         for layer_id in layer_ids:
@@ -218,7 +280,7 @@ def _write_layers(
             new,
         ).all()
         existing.update(dict(created))
-    entities = [
+    entities: list[dict[str, Any]] = [
         {
             "layer_id": existing[doc_id],
             "start": start,
@@ -227,8 +289,58 @@ def _write_layers(
             "origin": "model",
             "score": None,
         }
-        for doc_id, found in rows.items()
+        for doc_id, (found, _) in rows.items()
         for start, end, label in found
     ]
-    if entities:
-        session.execute(insert(Entity), entities)
+    entity_ids = {
+        (row["layer_id"], row["start"], row["end"]): entity_id
+        for row, entity_id in zip(entities, _insert_ids(session, Entity, entities), strict=True)
+    }
+    suggested = [
+        (existing[doc_id], event) for doc_id, (_, events) in rows.items() for event in events
+    ]
+    _write_suggestions(session, entity_ids, suggested)
+
+
+def _write_suggestions(
+    session: Session,
+    entity_ids: dict[tuple[int, int, int], int],
+    suggested: list[tuple[int, EventRecord]],
+) -> None:
+    """Suggested events of the model layers, (layer id, event) each; their arguments point
+    at the entities of ``entity_ids`` (by layer id, start, end)."""
+    events = [
+        {
+            "layer_id": layer_id,
+            "type": event.type,
+            "trigger_start": event.trigger[0],
+            "trigger_end": event.trigger[1],
+            "attributes": {},
+            "origin": "model",
+            "state": "suggested",
+        }
+        for layer_id, event in suggested
+    ]
+    arguments = [
+        {
+            "event_id": event_id,
+            "layer_id": layer_id,
+            "role": argument.role,
+            "entity_id": entity_ids[(layer_id, argument.start, argument.end)],
+            "origin": "model",
+        }
+        for (layer_id, event), event_id in zip(
+            suggested, _insert_ids(session, Event, events), strict=True
+        )
+        for argument in event.args
+    ]
+    if arguments:
+        session.execute(insert(EventArgument), arguments)
+
+
+def _insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in bulk; their new ids, in order."""
+    if not rows:
+        return []
+    returning = insert(table).returning(table.id, sort_by_parameter_order=True)
+    return list(session.scalars(returning, rows).all())

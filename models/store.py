@@ -7,21 +7,24 @@ One ``Store`` per database. Each public method is one short transaction; edits g
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy import Engine, and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import db
+from models.access import Identity, LayerVersion, check_access, layer_version, lock_expected
 from models.labels import LabelSchema, default_schema_text, parse_schema
-from models.schema import Annotator, Document, Entity, Layer, Project
+from models.schema import Annotator, DocLabel, Document, Entity, Layer, Project
 
 if TYPE_CHECKING:
     from models.commands import Changes, Command
+    from models.queues import Queue
     from models.records import DocumentRecord
 
 DEFAULT_PROJECT = "default"
@@ -50,6 +53,7 @@ class DocumentRow:
     status: str
     entities: int
     seconds: float
+    stance: tuple[tuple[str, str], ...] = ()  # (target, value) of the annotator's layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +67,30 @@ class DocumentData:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    """``read_only``: every edit is refused with ``db.ReadOnlyError``. ``identity`` (set by
+    ``sign_in``, team mode): edits are allowed on the annotator's own layers only (and gold
+    for a reviewer), see ``models.access``."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
+        self.identity: Identity | None = None
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writes = sessionmaker(db.write_engine(engine), expire_on_commit=False)
 
     @classmethod
-    def open(cls, path_or_url: str | None = None) -> Store:
-        return cls(db.open_engine(path_or_url))
+    def open(cls, path_or_url: str | None = None, *, read_only: bool | None = None) -> Store:
+        """Open (and upgrade) the database. ``read_only=None``: read-only when it is a SQLite
+        file this process may not write (or whose write permission bits are off)."""
+        if read_only is None:
+            url = db.resolve_db(path_or_url)
+            read_only = db.is_sqlite(url) and db.sqlite_file_read_only(Path(url.database or ""))
+        return cls(db.open_engine(path_or_url, read_only=read_only), read_only=read_only)
+
+    @property
+    def team(self) -> bool:
+        """A shared server database (not a SQLite file)."""
+        return not db.is_sqlite(self.engine.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -80,22 +101,56 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        """A unit of work that writes (SQLite: it takes the write lock at once)."""
+        with db.clear_errors(self.engine.url), self._writes() as session, session.begin():
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with db.clear_errors(self.engine.url), self._sessions() as session:
             yield session
 
     # -- edits ---------------------------------------------------------------------------
-    def do(self, command: Command) -> Changes:
-        with self.transaction() as session:
-            return command.do(session)
+    def do(self, command: Command, expected: LayerVersion | None = None) -> Changes:
+        """Apply and commit the command. With ``expected`` the layer must still be at that
+        version (``access.StaleLayerError`` otherwise). The Changes carry the layer's new
+        version."""
+        return self._edit(command.do, expected)
 
-    def undo(self, command: Command) -> Changes:
+    def undo(self, command: Command, expected: LayerVersion | None = None) -> Changes:
+        return self._edit(command.undo, expected)
+
+    def _edit(self, apply: Callable[[Session], Changes], expected: LayerVersion | None) -> Changes:
+        if self.read_only:
+            raise db.ReadOnlyError(f"{self.url} is open read-only: nothing can be changed")
         with self.transaction() as session:
-            return command.undo(session)
+            if expected is not None:
+                lock_expected(session, expected)
+            changes = apply(session)
+            if expected is not None and changes.layer_id != expected.layer_id:
+                raise ValueError("the version checked is not that of the layer edited")
+            if self.identity is not None:
+                check_access(session, self.identity, changes.layer_id)
+            return replace(changes, version=layer_version(session, changes.layer_id))
+
+    def sign_in(self, name: str) -> Identity:
+        """Team mode: from now on this store changes only ``name``'s layers (and gold if
+        ``name`` is a reviewer). Creates the human annotator when new."""
+        annotator_id = self.annotator_id(name, "human")
+        with self.reading() as session:
+            reviewer = bool(
+                session.scalar(select(Annotator.reviewer).where(Annotator.id == annotator_id))
+            )
+        self.identity = Identity(annotator_id, name, reviewer)
+        return self.identity
+
+    def set_reviewer(self, name: str, reviewer: bool = True) -> None:
+        """Give (or take) the reviewer role, which allows changing the gold layers."""
+        self.annotator_id(name, "human")
+        with self.transaction() as session:
+            session.execute(
+                update(Annotator).where(Annotator.name == name).values(reviewer=reviewer)
+            )
 
     # -- projects ------------------------------------------------------------------------
     def ensure_project(
@@ -124,6 +179,12 @@ class Store:
     # -- annotators ----------------------------------------------------------------------
     def annotator_id(self, name: str, kind: str = "human") -> int:
         """Id of the annotator ``name``, created with ``kind`` when it does not exist yet."""
+        with self.reading() as session:
+            known = session.scalar(select(Annotator.id).where(Annotator.name == name))
+        if known is not None:
+            return known
+        if self.read_only:
+            raise db.ReadOnlyError(f"{self.url} is open read-only and has no annotator {name}")
         with self.transaction() as session:
             annotator_id = session.scalar(select(Annotator.id).where(Annotator.name == name))
             if annotator_id is None:
@@ -194,7 +255,12 @@ class Store:
             return DocumentData(doc.id, doc.project_id, doc.position, doc.title, doc.text, doc.meta)
 
     def _listing(
-        self, project_id: int, annotator_id: int, status: str | None, search: str | None
+        self,
+        project_id: int,
+        annotator_id: int,
+        status: str | None,
+        search: str | None,
+        queue: Queue | None = None,
     ) -> Any:
         layer = and_(Layer.document_id == Document.id, Layer.annotator_id == annotator_id)
         status_column = func.coalesce(Layer.status, "todo")
@@ -210,6 +276,8 @@ class Store:
             .outerjoin(Layer, layer)
             .where(Document.project_id == project_id)
         )
+        if queue is not None:
+            query = query.where(queue.clause())
         if status:
             query = query.where(status_column == status)
         if search:
@@ -223,8 +291,9 @@ class Store:
         annotator_id: int,
         status: str | None = None,
         search: str | None = None,
+        queue: Queue | None = None,
     ) -> int:
-        inner = self._listing(project_id, annotator_id, status, search).subquery()
+        inner = self._listing(project_id, annotator_id, status, search, queue).subquery()
         with self.reading() as session:
             return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
@@ -236,19 +305,46 @@ class Store:
         limit: int,
         status: str | None = None,
         search: str | None = None,
+        queue: Queue | None = None,
     ) -> list[DocumentRow]:
         """A page of the document list, in corpus order, with the entity count of the layer
-        the annotator sees (their own, else the project's model layer)."""
-        query = self._listing(project_id, annotator_id, status, search)
+        the annotator sees (their own, else the project's model layer); only the documents
+        of ``queue`` when given."""
+        query = self._listing(project_id, annotator_id, status, search, queue)
         query = query.order_by(Document.position).offset(offset).limit(limit)
         with self.reading() as session:
             rows = session.execute(query).all()
             model_id = self._model_annotator_id(session, project_id)
             counts = self._entity_counts(session, [row[0] for row in rows], annotator_id, model_id)
+            stances = self._stances(session, [row[4] for row in rows if row[4] is not None])
         return [
-            DocumentRow(doc_id, position, title, status_, counts.get(doc_id, 0), seconds)
-            for doc_id, position, title, status_, _layer, seconds in rows
+            DocumentRow(
+                doc_id,
+                position,
+                title,
+                status_,
+                counts.get(doc_id, 0),
+                seconds,
+                tuple(stances.get(layer_id, ())),
+            )
+            for doc_id, position, title, status_, layer_id, seconds in rows
         ]
+
+    def _stances(self, session: Session, layer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """(target, value) of the stance rows of the layers, by layer, in one query."""
+        from models.stance import TASK  # models.stance builds on this module
+
+        if not layer_ids:
+            return {}
+        rows = session.execute(
+            select(DocLabel.layer_id, DocLabel.target, DocLabel.value)
+            .where(DocLabel.layer_id.in_(layer_ids), DocLabel.task == TASK)
+            .order_by(DocLabel.layer_id, DocLabel.id)
+        )
+        stances: dict[int, list[tuple[str, str]]] = {}
+        for layer_id, target, value in rows:
+            stances.setdefault(layer_id, []).append((target, value))
+        return stances
 
     def _model_annotator_id(self, session: Session, project_id: int) -> int | None:
         settings = session.scalar(select(Project.settings).where(Project.id == project_id)) or {}
@@ -273,11 +369,14 @@ class Store:
                 counts[doc_id] = count
         return counts
 
-    def progress(self, project_id: int, annotator_id: int) -> tuple[int, int]:
-        """(documents done by the annotator, documents in the project)."""
+    def progress(
+        self, project_id: int, annotator_id: int, queue: Queue | None = None
+    ) -> tuple[int, int]:
+        """(documents done by the annotator, documents in the project or in ``queue``)."""
+        in_queue = queue.clause() if queue is not None else true()
         with self.reading() as session:
             total = session.scalar(
-                select(func.count(Document.id)).where(Document.project_id == project_id)
+                select(func.count(Document.id)).where(Document.project_id == project_id, in_queue)
             )
             done = session.scalar(
                 select(func.count(Layer.id))
@@ -286,13 +385,21 @@ class Store:
                     Document.project_id == project_id,
                     Layer.annotator_id == annotator_id,
                     Layer.status == "done",
+                    in_queue,
                 )
             )
             return int(done or 0), int(total or 0)
 
-    def next_document(self, project_id: int, annotator_id: int, after_position: int) -> int | None:
-        """The next document not done by the annotator after ``after_position``, wrapping."""
-        listing = self._listing(project_id, annotator_id, None, None).subquery()
+    def next_document(
+        self,
+        project_id: int,
+        annotator_id: int,
+        after_position: int,
+        queue: Queue | None = None,
+    ) -> int | None:
+        """The next document not done by the annotator after ``after_position``, wrapping
+        (within ``queue`` when given)."""
+        listing = self._listing(project_id, annotator_id, None, None, queue).subquery()
         not_done = (
             select(listing.c.id, listing.c.position)
             .where(listing.c.status.not_in(("done", "skipped")))
@@ -310,10 +417,14 @@ class Store:
             first = session.scalar(select(not_done.c.id).order_by(not_done.c.position).limit(1))
             return int(first) if first is not None else None
 
-    def neighbour(self, project_id: int, position: int, step: int) -> int | None:
-        """The document ``step`` (+1/-1) positions away in corpus order, if any."""
+    def neighbour(
+        self, project_id: int, position: int, step: int, queue: Queue | None = None
+    ) -> int | None:
+        """The document ``step`` (+1/-1) positions away in corpus order (or in ``queue``)."""
         with self.reading() as session:
             query = select(Document.id).where(Document.project_id == project_id)
+            if queue is not None:
+                query = query.where(queue.clause())
             if step > 0:
                 query = query.where(Document.position > position).order_by(Document.position)
             else:

@@ -13,6 +13,7 @@ from pathlib import Path
 from models.records import DocumentRecord, Problem
 
 TEXT_SUFFIX = ".txt"
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # one article; a larger .txt is refused unread
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
@@ -35,6 +36,14 @@ def read_text_file(path: Path) -> DocumentRecord | Problem:
     if not path.exists():
         return Problem(source, 0, "no such file or folder")
     try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            return Problem(
+                source,
+                0,
+                f"{size / 2**20:.0f} MB is more than the {MAX_TEXT_BYTES // 2**20} MB limit for "
+                "one article: split it into one file per article, or import it as JSONL",
+            )
         data = path.read_bytes()
     except OSError as error:
         return Problem(source, 0, f"cannot read: {error.strerror or error}")

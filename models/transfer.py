@@ -4,10 +4,14 @@
 - ``import_file``: a structured file of ``models.formats`` → documents and, when the records
   carry annotations, the annotator's layer. Every record is validated first (a streamed
   pass); a file with any problem imports nothing unless ``skip_invalid``.
-- ``export``: one annotator's layers → a file, one document at a time. With
-  ``status="any"`` every document of the project is written, those without a layer of the
-  source with no annotations (and no annotator or status); ``status="done"`` writes only the
-  documents whose source layer is done.
+- ``export``: one annotator's layers → a file, streamed: documents are read a page at a time
+  (``layer_records``, six queries a page) and written one at a time. With ``status="any"``
+  every document of the project is written, those without a layer of the source with no
+  annotations (and no annotator or status); ``status="done"`` writes only the documents whose
+  source layer is done. What a format leaves out (``CARRIES``) and what its writer had to
+  change (overlapping entities...) comes back as warnings in the report. spaCy exports
+  also get a ``config.cfg`` for the components the data holds. A cancelled or failed export
+  removes its partial file.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from models import formats
 from models.formats import FORMATS, FormatSpec
 from models.jobs import Job
 from models.labels import IDENTIFIER, parse_schema
-from models.layer_io import layer_record, record_problems, write_layer
+from models.layer_io import layer_records, record_problems, write_layer
 from models.records import DocumentRecord, Problem, Progress
 from models.schema import Annotator, Document, Layer, Project
 from models.store import ProjectInfo, Store, text_hash
@@ -34,6 +38,15 @@ IMPORT_ANNOTATOR = "import"
 GOLD = "gold"
 _NEW_COLOURS = ("#e6a23c", "#16a2a2", "#8c6d31", "#c94f9c", "#5b6abf", "#7a9e2e")
 _NEW_KEYS = "567890bcghilmopqtuvwxyz"
+# what each format carries from a layer back to a layer (README: the format table)
+CARRIES: dict[str, frozenset[str]] = {
+    "jsonl": frozenset({"entities", "stance", "evidence", "events", "text"}),
+    "spacy": frozenset({"entities", "stance", "evidence", "events", "text"}),
+    "prodigy": frozenset({"entities", "text"}),
+    "doccano": frozenset({"entities", "events", "text"}),
+    "labelstudio": frozenset({"entities", "stance", "text"}),
+    "conll": frozenset({"entities"}),
+}
 
 
 class TransferError(ValueError):
@@ -55,6 +68,7 @@ class ExportReport:
     annotated: int  # documents written with a layer of the source
     path: Path
     source: str
+    warnings: tuple[str, ...] = ()
 
 
 def import_texts(
@@ -92,6 +106,10 @@ def detect_format(path: Path, fmt: str = "auto") -> FormatSpec:
             return formats.get(fmt)
         except ValueError as error:
             raise TransferError(str(error)) from None
+    if path.is_dir():  # a spaCy export is a folder of .spacy files
+        if any(path.glob("*.spacy")):
+            return formats.get("spacy")
+        raise TransferError(f"{path}: a folder without .spacy files")
     suffix = path.suffix.lower()
     candidates = [spec for spec in FORMATS.values() if suffix in spec.extensions]
     if len(candidates) == 1:
@@ -116,7 +134,7 @@ def import_file(
 ) -> Job[ImportReport]:
     """Import a structured file: documents, and annotations into the annotator's layer
     (``annotator``, else each record's, else "import")."""
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise TransferError(f"{path}: no such file")
     module = detect_format(path, fmt).load()
     project = _project(store, project_id)
@@ -254,23 +272,76 @@ def export(
     status: str = "any",
     **options: Any,
 ) -> Job[ExportReport]:
-    """Write the project's documents with the ``source`` annotator's layers to ``out``."""
+    """Write the project's documents with the ``source`` annotator's layers to ``out`` (a
+    folder for spaCy: train.spacy, dev.spacy, config.cfg; ``options`` go to the writer:
+    ``dev_fraction``, ``seed``)."""
     if status not in ("any", "done"):
         raise TransferError(f"unknown status filter '{status}' (any or done)")
+    if not 0.0 <= options.get("dev_fraction", 0.0) <= 1.0:
+        raise TransferError(
+            f"the dev fraction must be between 0 and 1, not {options['dev_fraction']}"
+        )
     spec = detect_format(out, fmt)
     project = _project(store, project_id)
     name, annotator_id = _source(store, project, source)
+    if spec.name == "spacy":
+        options.setdefault("stance_values", [value.id for value in project.schema.stance_values])
     total = _count(store, project_id, annotator_id, status)
     done = annotated = 0
-    with spec.load().Writer(out, **options) as writer:
-        for page in _pages(store, project_id, annotator_id, status):
-            with store.reading() as session:
-                for document_id, layer_id in page:
-                    writer.write(layer_record(session, document_id, layer_id))
+    left_out = {"stance": 0, "evidence": 0, "events": 0}
+    existed = out.exists()
+    try:
+        with spec.load().Writer(out, **options) as writer:
+            for page in _pages(store, project_id, annotator_id, status):
+                with store.reading() as session:
+                    records = layer_records(session, page)
+                for record in records:
+                    writer.write(record)
                     done += 1
-                    annotated += layer_id is not None
-            yield Progress(done, total, "exporting")
-    return ExportReport(done, annotated, out, name)
+                    annotated += record.annotator is not None
+                    left_out["stance"] += bool(record.stance)
+                    left_out["evidence"] += any(s.evidence for s in record.stance)
+                    left_out["events"] += bool(record.events)
+                yield Progress(done, total, "exporting")
+    except BaseException:  # cancelled (GeneratorExit) or failed: no partial file is left
+        if not existed and out.is_file():
+            out.unlink()
+        raise
+    warnings = _writer_warnings(writer, out)
+    warnings += [
+        f"{spec.name} does not carry {what}: left out of {count} document(s)"
+        for what, count in left_out.items()
+        if count and what not in CARRIES.get(spec.name, frozenset())
+    ]
+    return ExportReport(done, annotated, out, name, tuple(warnings))
+
+
+def _writer_warnings(writer: Any, out: Path) -> list[str]:
+    """What the writer changed or could not write; writes spaCy's config.cfg."""
+    warnings = []
+    overlapping = getattr(writer, "overlapping", 0)
+    if overlapping and hasattr(writer, "split_counts"):
+        warnings.append(
+            f'{overlapping} overlapping entities moved to doc.spans["sc"]: doc.ents keeps '
+            "the longest of each overlap, and ner trains on doc.ents only"
+        )
+    elif overlapping:
+        warnings.append(f"{overlapping} overlapping entities left out (the longest kept)")
+    if getattr(writer, "dropped", 0):
+        warnings.append(f"{writer.dropped} entities of whitespace only left out")
+    if hasattr(writer, "split_counts"):
+        from models.formats.spacy_docbin import write_config
+
+        warnings += [
+            f"{split}.spacy holds no document: change the dev fraction or the seed"
+            for split, count in writer.split_counts.items()
+            if count == 0
+        ]
+        if writer.has_ner or writer.has_cats or writer.has_events:
+            write_config(out, writer.has_ner, writer.has_cats, writer.has_events)
+        else:
+            warnings.append("no entities, stance or events: config.cfg not written")
+    return warnings
 
 
 def _source(store: Store, project: ProjectInfo, source: str | None) -> tuple[str, int | None]:

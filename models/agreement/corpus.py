@@ -40,6 +40,7 @@ from models.records import DocumentRecord, Progress
 from models.tokens import token_spans
 
 FEWER_THAN_TWO = "fewer than two annotators"
+NOTHING_SHARED = "no document annotated by both"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,24 +152,24 @@ class CorpusAgreement:
     def _entity_pair(self, a: str, b: str) -> dict[str, Any]:
         pair = self._pairs[(a, b)]
         out: dict[str, Any] = {"a": a, "b": b, "documents": pair.documents}
-        pair.exact.f1().put(out, "f1_exact")
-        pair.overlap.f1().put(out, "f1_overlap")
-        pair.tokens.result().put(out, "kappa_token")
+        _shared(pair.exact.f1(), pair).put(out, "f1_exact")
+        _shared(pair.overlap.f1(), pair).put(out, "f1_overlap")
+        _shared(pair.tokens.result(), pair).put(out, "kappa_token")
         labels = self.labels + sorted(pair.exact.labels - set(self.labels))
         out["per_label"] = {}
         for label in labels:
             scores: dict[str, Any] = {}
-            pair.exact.f1(label).put(scores, "f1_exact")
-            pair.overlap.f1(label).put(scores, "f1_overlap")
+            _shared(pair.exact.f1(label), pair).put(scores, "f1_exact")
+            _shared(pair.overlap.f1(label), pair).put(scores, "f1_overlap")
             out["per_label"][label] = scores
         return out
 
     def _event_pair(self, a: str, b: str) -> dict[str, Any]:
         pair = self._pairs[(a, b)]
         out: dict[str, Any] = {"a": a, "b": b, "documents": pair.documents}
-        pair.triggers.f1().put(out, "f1_trigger")
-        pair.types.agreement().put(out, "type_agreement")
-        pair.types.result().put(out, "type_kappa")
+        _shared(pair.triggers.f1(), pair).put(out, "f1_trigger")
+        _shared(pair.types.agreement(), pair).put(out, "type_agreement")
+        _shared(pair.types.result(), pair).put(out, "type_kappa")
         return out
 
     @staticmethod
@@ -189,6 +190,11 @@ class CorpusAgreement:
         _put(result, "fleiss_kappa", fleiss, many)
         _put(result, "alpha", target.alpha.result(), many)
         return result
+
+
+def _shared(measure: Measure, pair: _Pair) -> Measure:
+    """A pair's measure, undefined with a plain reason when they share no document."""
+    return measure if pair.documents else Measure(None, NOTHING_SHARED)
 
 
 def _put(out: dict[str, Any], key: str, measure: Measure, many: bool) -> None:

@@ -7,8 +7,10 @@ Decoders raise ``FormatError`` (or let a ``KeyError``/``TypeError``/``ValueError
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -40,15 +42,20 @@ def describe(error: Exception) -> str:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any] | Problem]:
-    """(line number, parsed value) for each non-blank line, or a Problem for bad JSON."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
+    """(line number, parsed value) for each non-blank line (a UTF-8 BOM is skipped), or a
+    Problem for a line that is not UTF-8 or not JSON."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if not raw.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                yield number, json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                yield problem(path, number, f"not UTF-8 (byte 0x{raw[error.start]:02x})")
             except json.JSONDecodeError as error:
-                yield problem(path, number, f"invalid JSON: {error.msg} (column {error.colno})")
+                yield problem(path, number, f"bad JSON: {error.msg} (column {error.colno})")
 
 
 def read_jsonl_records(
@@ -61,7 +68,7 @@ def read_jsonl_records(
             continue
         number, value = item
         if not isinstance(value, dict):
-            yield problem(path, number, "a line must hold a JSON object")
+            yield problem(path, number, "expected a JSON object")
             continue
         try:
             record = decode(value)
@@ -87,12 +94,12 @@ def as_str(value: Any, what: str) -> str:
 def check_span(text: str, start: int, end: int, quoted: str | None = None) -> None:
     """Raise FormatError unless [start, end) is inside ``text`` (and reads ``quoted``).
     Characters cut by a span are the importer's check (``models.layer_io``)."""
-    if not 0 <= start < end <= len(text):
-        raise FormatError(
-            f"span [{start}, {end}) is outside the text (length {len(text)}) or empty"
-        )
+    if end <= start:
+        raise FormatError(f"end {end} <= start {start}")
+    if start < 0 or end > len(text):
+        raise FormatError(f"[{start}, {end}) is outside the text (length {len(text)})")
     if quoted is not None and text[start:end] != quoted:
-        raise FormatError(f"span [{start}, {end}) reads {text[start:end]!r}, not {quoted!r}")
+        raise FormatError(f"text {quoted!r} does not match {text[start:end]!r}")
 
 
 def span(text: str, start: Any, end: Any, label: Any, quoted: Any = None) -> SpanRecord:
@@ -162,15 +169,18 @@ def tokens(
     ``starts`` begins a token and each offset of ``ends`` ends one: tokens are split there,
     and the space spaCy keeps after a token becomes a token when a span begins in it or
     ends just after it."""
-    begin, finish = set(starts), set(ends)
-    bounds = sorted((begin | finish) & set(range(1, len(text))))
+    from spacy.attrs import IDX, LENGTH
+
+    begin, finish = sorted(set(starts)), sorted(set(ends))
+    bounds = sorted(set(begin + finish) & set(range(1, len(text))))
     result: list[tuple[int, int]] = []
     position = 0
     previous = 0
-    for token in blank_nlp(lang).tokenizer(text):
-        start, end = token.idx, token.idx + len(token.text)
+    doc = blank_nlp(lang).tokenizer(text)
+    for start, length in doc.to_array([IDX, LENGTH]).tolist() if len(doc) else ():
+        end = start + length
         if previous < start and (
-            begin & set(range(previous, start)) or finish & set(range(previous + 1, start + 1))
+            _within(begin, previous, start) or _within(finish, previous + 1, start + 1)
         ):
             result.append((previous, start))  # the space after the previous token
         while position < len(bounds) and bounds[position] <= start:
@@ -182,10 +192,16 @@ def tokens(
         result.append((start, end))
         previous = end
     if previous < len(text) and (
-        begin & set(range(previous, len(text))) or finish & set(range(previous + 1, len(text) + 1))
+        _within(begin, previous, len(text)) or _within(finish, previous + 1, len(text) + 1)
     ):
         result.append((previous, len(text)))
     return result
+
+
+def _within(ordered: list[int], low: int, high: int) -> bool:
+    """True when the sorted list holds an offset in [low, high)."""
+    index = bisect_left(ordered, low)
+    return index < len(ordered) and ordered[index] < high
 
 
 def words(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -205,7 +221,7 @@ class JsonlWriter:
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
-        self._file = self.path.open("w", encoding="utf-8")
+        self._file = self.path.open("w", encoding="utf-8", newline="\n")
         return self
 
     def __exit__(

@@ -10,13 +10,18 @@ characters), end exclusive. A span may carry its ``text``, which must then match
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
+from models.formats.common import (
+    FormatError,
+    JsonlWriter,
+    as_int,
+    check_span,
+    read_jsonl_records,
+)
 from models.records import (
     ArgumentRecord,
     DocumentRecord,
@@ -27,31 +32,9 @@ from models.records import (
 )
 
 
-class _Invalid(ValueError):
-    """A line that is JSON but not a document of this format."""
-
-
 def read(path: Path) -> Iterator[DocumentRecord | Problem]:
     """Records of ``path`` one line at a time; a bad line is a Problem with its number."""
-    source = str(path)
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as error:
-                yield Problem(source, number, f"not UTF-8 (byte 0x{raw[error.start]:02x})")
-                continue
-            except json.JSONDecodeError as error:
-                yield Problem(source, number, f"bad JSON: {error.msg} (column {error.colno})")
-                continue
-            try:
-                yield _record(item, number)
-            except _Invalid as error:
-                yield Problem(source, number, str(error))
+    return read_jsonl_records(path, decode)
 
 
 def sniff(path: Path) -> bool:
@@ -67,27 +50,24 @@ def sniff(path: Path) -> bool:
     return False
 
 
-def _record(item: Any, line: int) -> DocumentRecord:
-    if not isinstance(item, dict):
-        raise _Invalid("expected a JSON object")
+def decode(item: dict[str, Any]) -> DocumentRecord:
+    """The record of one JSON object; FormatError names the field that is wrong."""
     text = item.get("text")
     if not isinstance(text, str):
-        raise _Invalid("missing text" if text is None else '"text" must be a string')
+        raise FormatError("missing text" if text is None else '"text" must be a string')
     external_id = item.get("id")
     if external_id is not None and not isinstance(external_id, str | int):
-        raise _Invalid('"id" must be a string or a number')
-    meta = _typed(item, "meta", dict, {})
+        raise FormatError('"id" must be a string or a number')
     return DocumentRecord(
         text=text,
         title=_typed(item, "title", str, ""),
-        meta=meta,
+        meta=_typed(item, "meta", dict, {}),
         spans=[_span(text, span, f"spans[{i}]") for i, span in _items(item, "spans")],
         stance=[_stance(text, entry, f"stance[{i}]") for i, entry in _items(item, "stance")],
         events=[_event(text, entry, f"events[{i}]") for i, entry in _items(item, "events")],
         annotator=_typed(item, "annotator", str, None),
         status=_typed(item, "status", str, None),
         external_id=None if external_id is None else str(external_id),
-        line=line,
     )
 
 
@@ -96,7 +76,7 @@ def _typed(item: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, kind):
-        raise _Invalid(f'"{key}" must be {_KIND_NAMES[kind]}')
+        raise FormatError(f'"{key}" must be {_KIND_NAMES[kind]}')
     return value
 
 
@@ -109,31 +89,25 @@ def _items(item: dict[str, Any], key: str) -> Iterator[tuple[int, Any]]:
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _Invalid(f"{where} must be an object")
+        raise FormatError(f"{where} must be an object")
     return value
 
 
 def _string(entry: dict[str, Any], key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value:
-        raise _Invalid(f'{where}: "{key}" must be a non-empty string')
+        raise FormatError(f'{where}: "{key}" must be a non-empty string')
     return value
 
 
 def _offsets(text: str, entry: Any, where: str) -> tuple[int, int]:
     entry = _object(entry, where)
-    start, end = entry.get("start"), entry.get("end")
-    for key, value in (("start", start), ("end", end)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _Invalid(f'{where}: "{key}" must be an integer')
-    assert isinstance(start, int) and isinstance(end, int)
-    if end <= start:
-        raise _Invalid(f"{where}: end {end} <= start {start}")
-    if start < 0 or end > len(text):
-        raise _Invalid(f"{where}: [{start}, {end}) is outside the text (length {len(text)})")
-    quoted = entry.get("text")
-    if quoted is not None and quoted != text[start:end]:
-        raise _Invalid(f"{where}: text {quoted!r} does not match {text[start:end]!r}")
+    start = as_int(entry.get("start"), f'{where}: "start"')
+    end = as_int(entry.get("end"), f'{where}: "end"')
+    try:
+        check_span(text, start, end, entry.get("text"))
+    except FormatError as error:
+        raise FormatError(f"{where}: {error}") from None
     return start, end
 
 
@@ -190,31 +164,8 @@ def to_json(record: DocumentRecord) -> dict[str, Any]:
     return item
 
 
-class Writer:
+class Writer(JsonlWriter):
     """Streams records to ``path``, one JSON object a line (UTF-8, not ASCII-escaped)."""
 
-    def __init__(self, path: Path, **_options: Any) -> None:
-        self.path = path
-        self.count = 0
-        self._handle: IO[str] | None = None
-
-    def __enter__(self) -> Writer:
-        self._handle = self.path.open("w", encoding="utf-8", newline="\n")
-        return self
-
-    def write(self, record: DocumentRecord) -> None:
-        if self._handle is None:
-            raise RuntimeError("Writer used outside its with block")
-        self._handle.write(json.dumps(to_json(record), ensure_ascii=False))
-        self._handle.write("\n")
-        self.count += 1
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+    def encode(self, record: DocumentRecord) -> dict[str, Any]:
+        return to_json(record)

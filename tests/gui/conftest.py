@@ -1,14 +1,16 @@
 """GUI tests run offscreen (set before pytest-qt creates the QApplication).
 
-Each test file brings its own fixtures; this file only holds the platform setting and a
-screenshot helper.
+Each test file brings its own fixtures; this file holds the platform setting, a
+screenshot helper, and a guard that keeps modal message boxes from blocking a test.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -25,3 +27,24 @@ def screenshot(widget: QWidget, name: str) -> Path:
     if not widget.grab().save(str(path)):
         raise OSError(f"cannot write screenshot {path}")
     return path
+
+
+@pytest.fixture(autouse=True)
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Static QMessageBox calls return at once and are recorded as (kind, text), so an
+    unexpected dialog fails its test through its assertions instead of hanging the run."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+
+    def recorder(kind: str, answer: QMessageBox.StandardButton) -> Any:
+        def show(_parent: Any, _title: str, text: str, *_args: Any, **_kwargs: Any) -> Any:
+            shown.append((kind, text))
+            return answer
+
+        return show
+
+    ok, no = QMessageBox.StandardButton.Ok, QMessageBox.StandardButton.No
+    for kind, answer in (("warning", ok), ("critical", ok), ("information", ok), ("question", no)):
+        monkeypatch.setattr(QMessageBox, kind, recorder(kind, answer))
+    return shown

@@ -57,7 +57,7 @@ def test_document_table_fetches_pages_lazily(model: DocumentTableModel) -> None:
 
 def test_document_table_columns_and_row_role(model: DocumentTableModel) -> None:
     model.fetchMore(QModelIndex())
-    assert model.columnCount() == 3
+    assert model.columnCount() == 4  # title, status, entities, stance
     assert model.index(1, TITLE).data() == "T1"
     assert model.index(1, STATUS).data() == "to do"
     assert model.index(1, ENTITIES).data() == 0

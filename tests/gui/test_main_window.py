@@ -249,7 +249,7 @@ def test_main_window_preannotation_seeds_the_open_document(
             yield Progress(done, len(documents), f"Pre-annotated {done}")
         return PreannotateReport(len(documents), len(documents), 30, 0.1)
 
-    monkeypatch.setattr("gui.main_window.preannotate", fake_preannotate)
+    monkeypatch.setattr("gui.main_window.preannotate_learning", fake_preannotate)
     assert window.view.spans == [] and window.editor.layer_id is None
     worker = window.start_preannotation()
     assert window.start_preannotation() is worker  # one run at a time

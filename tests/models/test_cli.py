@@ -84,7 +84,7 @@ def test_cli_bad_jsonl_imports_nothing_unless_skip_invalid(
 def test_cli_preannotate_runs_the_job(
     db: str, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import models.preannotate
+    import models.refresh
 
     @dataclass
     class Report:
@@ -98,13 +98,15 @@ def test_cli_preannotate_runs_the_job(
         yield Progress(1, 1)
         return Report(5, 42)
 
-    monkeypatch.setattr(models.preannotate, "preannotate", fake)
+    monkeypatch.setattr(models.refresh, "preannotate_learning", fake)
     assert cli.main(["preannotate", "--db", db]) == 2  # no project yet
     assert "no project" in capsys.readouterr().err
     cli.main(["import", str(corpus_dir), "--db", db])
     argv = ["preannotate", "--db", db, "--batch-size", "8", "--n-process", "2", "--redo"]
     assert cli.main(argv) == 0
-    assert calls == [{"project": "default", "batch_size": 8, "n_process": 2, "redo": True}]
+    assert calls == [
+        {"project": "default", "learn": True, "batch_size": 8, "n_process": 2, "redo": True}
+    ]
     assert "5 document(s) pre-annotated, 42 entities" in capsys.readouterr().out
 
 

@@ -6,6 +6,7 @@ import multiprocessing
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,12 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from models.commands import AddEntity, RemoveEntity
+from models.events import AddEvent, SetEventState, acceptance_rates, events
 from models.jobs import run
 from models.layers import entities, find_layer, open_layer
 from models.normalise import normalise
-from models.preannotate import load_pipeline, model_annotator_name, preannotate
+from models.preannotate import load_pipeline, model_annotator_name, preannotate, suggest_events
 from models.records import DocumentRecord, Progress
-from models.schema import Layer
+from models.schema import Event, Layer, Project
 from models.store import DEFAULT_MODEL, ProjectInfo, Store
 
 if TYPE_CHECKING:
@@ -38,6 +40,11 @@ ELIDED = re.compile(r"(?i)^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]?$")
 @pytest.fixture(scope="module")
 def nlp() -> Iterator[Language]:
     yield load_pipeline()
+
+
+@pytest.fixture(scope="module")
+def nlp_events() -> Iterator[Language]:
+    yield load_pipeline(events=True)
 
 
 def _import(store: Store, project: ProjectInfo, texts: list[str]) -> list[int]:
@@ -227,3 +234,147 @@ def test_preannotate_keeps_schema_labels_and_names_the_model(
         [(0, 7, "PER")],
         [(0, 7, "PER")],
     ]
+
+
+def _model_layer(store: Store, doc_id: int) -> int:
+    layer = find_layer(store, doc_id, store.annotator_id(DEFAULT_MODEL, "model"))
+    assert layer is not None
+    return layer.id
+
+
+def _event_texts(store: Store, layer_id: int, text: str) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {
+        (
+            event.type,
+            text[event.start : event.end],
+            tuple(sorted(f"{arg.role}={text[arg.start : arg.end]}" for arg in event.arguments)),
+        )
+        for event in events(store, layer_id)
+    }
+
+
+def _set_setting(store: Store, project: ProjectInfo, **values: object) -> ProjectInfo:
+    with store.transaction() as session:
+        row = session.get_one(Project, project.id)
+        row.settings = {**row.settings, **values}
+    updated = store.project(project.name)
+    assert updated is not None
+    return updated
+
+
+VISIT = (
+    "VISITE_OFFICIELLE",
+    "voyage",
+    ("hote=Xi Jinping", "lieu=Pékin", "visiteur=Vladimir Poutine"),
+)
+SUMMIT = (
+    "RENCONTRE_SOMMET",
+    "rencontrait",
+    ("lieu=Pékin", "participant=Vladimir Poutine", "participant=Xi Jinping"),
+)
+
+
+@pytest.mark.spacy_model
+def test_preannotate_suggests_events_in_the_model_layer(
+    store: Store, project: ProjectInfo, nlp: Language, nlp_events: Language, sample_text: str
+) -> None:
+    (doc_id,) = _import(store, project, [sample_text])
+    report = run(preannotate(store, project, nlp=nlp_events))
+    layer_id = _model_layer(store, doc_id)
+    found = events(store, layer_id)
+    assert report.events == len(found) > 5
+    assert {(event.origin, event.state) for event in found} == {("model", "suggested")}
+    assert {VISIT, SUMMIT} <= _event_texts(store, layer_id, sample_text)
+    model_entities = {span.id for span in entities(store, layer_id)}
+    assert {arg.entity_id for event in found for arg in event.arguments} <= model_entities
+    # the entities are those of the NER-only pipeline
+    ner_only = nlp(normalise(sample_text))
+    assert _model_spans(store, doc_id) == [
+        (e.start_char, e.end_char, e.label_) for e in ner_only.ents
+    ]
+    assert report.entities == len(ner_only.ents)
+
+
+@pytest.mark.spacy_model
+def test_preannotate_seeding_copies_suggestions_and_rates_follow_review(
+    store: Store, project: ProjectInfo, nlp_events: Language, sample_text: str
+) -> None:
+    (doc_id,) = _import(store, project, [sample_text])
+    run(preannotate(store, project, nlp=nlp_events))
+    model_id = store.annotator_id(DEFAULT_MODEL, "model")
+    human = open_layer(store, doc_id, store.annotator_id("alice"), model_id)
+    assert human is not None
+    seeded = events(store, human.id)
+    assert _event_texts(store, human.id, sample_text) == _event_texts(
+        store, _model_layer(store, doc_id), sample_text
+    )
+    assert {(event.origin, event.state) for event in seeded} == {("model", "suggested")}
+    human_entities = {span.id for span in entities(store, human.id)}
+    assert {arg.entity_id for event in seeded for arg in event.arguments} <= human_entities
+    # the human layer's suggestions count, the model layer's own do not
+    kinds = Counter(event.type for event in seeded)
+    assert acceptance_rates(store) == {kind: {"suggested": n} for kind, n in kinds.items()}
+    visit = next(e for e in seeded if (e.type, sample_text[e.start : e.end]) == VISIT[:2])
+    summit = next(e for e in seeded if (e.type, sample_text[e.start : e.end]) == SUMMIT[:2])
+    store.do(SetEventState(visit.id, state="accepted"))
+    store.do(SetEventState(summit.id, state="rejected"))
+    store.do(AddEvent(human.id, "SANCTIONS", visit.start, visit.end))
+    rates = acceptance_rates(store)
+    assert rates["VISITE_OFFICIELLE"]["accepted"] == 1
+    assert rates["RENCONTRE_SOMMET"]["rejected"] == 1
+    assert rates["VISITE_OFFICIELLE"].get("suggested", 0) == kinds["VISITE_OFFICIELLE"] - 1
+    assert rates["SANCTIONS"] == {
+        "suggested": kinds["SANCTIONS"]
+    }  # a manual event is no suggestion
+
+
+@pytest.mark.spacy_model
+def test_preannotate_redo_replaces_model_events(
+    store: Store, project: ProjectInfo, nlp: Language, nlp_events: Language, sample_text: str
+) -> None:
+    (doc_id,) = _import(store, project, [sample_text])
+    first = run(preannotate(store, project, nlp=nlp_events))
+    layer_id = _model_layer(store, doc_id)
+    before = _event_texts(store, layer_id, sample_text)
+    store.do(AddEvent(layer_id, "SANCTIONS", 0, 7))
+    again = run(preannotate(store, project, nlp=nlp_events, redo=True))
+    assert again.events == first.events
+    assert _event_texts(store, layer_id, sample_text) == before
+    with store.reading() as session:
+        assert session.scalar(select(func.count(Event.id))) == first.events
+    off = run(preannotate(store, project, nlp=nlp, redo=True))
+    assert (off.events, events(store, layer_id)) == (0, [])
+    assert off.entities == first.entities
+
+
+def test_preannotate_suggestions_follow_schema_and_setting(
+    store: Store, project: ProjectInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[bool] = []
+
+    def fake_load(*, events: bool = False) -> object:
+        asked.append(events)
+        raise RuntimeError("stop after loading")
+
+    monkeypatch.setattr("models.preannotate.load_pipeline", fake_load)
+    assert suggest_events(project)
+    with pytest.raises(RuntimeError):
+        run(preannotate(store, project))
+    off = _set_setting(store, project, suggest_events=False)
+    assert not suggest_events(off)
+    with pytest.raises(RuntimeError):
+        run(preannotate(store, off))
+    with pytest.raises(RuntimeError):
+        run(preannotate(store, off, suggest=True))
+    assert asked == [True, False, True]
+    bare = store.ensure_project("bare", '[[entities]]\nid = "PER"\ncolour = "#d9485f"\nkey = "1"\n')
+    assert not suggest_events(bare)
+
+
+def test_preannotate_asking_suggestions_of_a_pipeline_without_lemmas_is_refused(
+    store: Store, project: ProjectInfo
+) -> None:
+    import spacy
+
+    with pytest.raises(ValueError, match="lemmatizer"):
+        run(preannotate(store, project, nlp=spacy.blank("fr"), suggest=True))

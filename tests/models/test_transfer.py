@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from models.commands import AddEntity
+from models.events import AddArgument, AddEvent, SetEventState
 from models.formats import jsonl
 from models.jobs import run
 from models.layer_io import layer_record
-from models.layers import find_layer
+from models.layers import LayerInfo, find_layer
 from models.records import (
     ArgumentRecord,
     DocumentRecord,
@@ -21,6 +23,7 @@ from models.records import (
     StanceRecord,
 )
 from models.schema import Document
+from models.stance import AddEvidence, SetStance
 from models.store import ProjectInfo, Store
 from models.transfer import TransferError, export, import_file, import_texts
 
@@ -192,3 +195,69 @@ def test_transfer_export_source_must_be_clear(
         run(export(store, project.id, tmp_path / "b.jsonl"))
     with pytest.raises(TransferError, match="no annotator"):
         run(export(store, project.id, tmp_path / "c.jsonl", source="model"))
+
+
+def test_transfer_jsonl_round_trip_of_a_layer_edited_with_commands(
+    store: Store, project: ProjectInfo, layer: LayerInfo, doc_id: int, tmp_path: Path
+) -> None:
+    """Stance with evidence, events with several roles, no argument or a shared trigger:
+    exported and imported under another name, the layer reads back identical; suggested
+    and rejected events are not annotations and stay out of the file."""
+    text = store.document(doc_id).text
+
+    def entity(needle: str, label: str) -> int:
+        start = text.index(needle)
+        command = AddEntity(layer.id, start, start + len(needle), label)
+        store.do(command)
+        assert command.entity_id is not None
+        return command.entity_id
+
+    def event(needle: str, kind: str, state: str = "accepted") -> int:
+        start = text.index(needle)
+        command = AddEvent(layer.id, kind, start, start + len(needle))
+        store.do(command)
+        assert command.event_id is not None
+        if state != "accepted":
+            store.do(SetEventState(command.event_id, state=state))
+        return command.event_id
+
+    poutine, xi, moscou = (
+        entity("Vladimir Poutine", "PER"),
+        entity("Xi Jinping", "PER"),
+        entity("Moscou", "LOC"),
+    )
+    visit = event("reçu", "VISITE_OFFICIELLE")
+    for role, entity_id in (("hote", poutine), ("visiteur", xi), ("lieu", moscou)):
+        store.do(AddArgument(visit, role, entity_id))
+    summit = event("reçu", "RENCONTRE_SOMMET")
+    for entity_id in (poutine, xi):
+        store.do(AddArgument(summit, "participant", entity_id))
+    event("accord", "ACCORD_COMMERCIAL")
+    event("signé", "DECLARATION_CONJOINTE", state="suggested")
+    event("Kremlin", "CONFLIT_ARME", state="rejected")
+    store.do(SetStance(layer.id, "CHINE", value="favorable"))
+    for needle in ("Xi Jinping à Moscou", "L’accord a été signé"):
+        start = text.index(needle)
+        store.do(AddEvidence(layer.id, "CHINE", start=start, end=start + len(needle)))
+    store.do(SetStance(layer.id, "RUSSIE", value="neutre"))
+    out = tmp_path / "alice.jsonl"
+    run(export(store, project.id, out, source="alice"))
+    (line,) = [json.loads(row) for row in out.read_text("utf-8").splitlines()]
+    assert [e["type"] for e in line["events"]] == [
+        "RENCONTRE_SOMMET",
+        "VISITE_OFFICIELLE",
+        "ACCORD_COMMERCIAL",
+    ]
+    assert line["stance"][0]["evidence"] == [
+        {"start": text.index(n), "end": text.index(n) + len(n)}
+        for n in ("Xi Jinping à Moscou", "L’accord a été signé")
+    ]
+    report = run(import_file(store, project.id, out, annotator="bob"))
+    assert (report.problems, report.layers) == ([], 1)
+    alice, bob = _layer(store, project, "alice", text), _layer(store, project, "bob", text)
+    assert (bob.spans, bob.stance, bob.events) == (alice.spans, alice.stance, alice.events)
+    assert len(alice.events[1].args) == 3 and alice.events[2].args == ()
+    again = tmp_path / "bob.jsonl"
+    run(export(store, project.id, again, source="bob"))
+    exported = json.loads(again.read_text("utf-8"))
+    assert {**exported, "annotator": "alice", "status": line["status"]} == line
