@@ -46,10 +46,11 @@ from gui.review_model import (
     excerpt,
     group_title,
 )
-from gui.undo import CommandUndo
+from gui.undo import FAILURES, CommandUndo
 from gui.workers import JobWorker
+from models.access import LayerVersion, StaleLayerError
 from models.commands import Changes, Command
-from models.layers import EntitySpan, entities
+from models.layers import EntitySpan, entities, find_layer
 from models.records import SpanRecord
 from models.review import (
     AcceptAgreed,
@@ -96,6 +97,7 @@ class ReviewView(QWidget):
         self.annotators = compared_annotators(store, project, annotators, status)
         self.gold_id = store.annotator_id(GOLD, "gold")
         self.review: DocumentReview | None = None
+        self._seen: LayerVersion | None = None  # gold's layer version this screen shows
         self.current = -1  # index of the current group in review.groups
         self.worker: JobWorker | None = None
         self.setWindowTitle(self.tr("Glose — Review: {project}").format(project=project.name))
@@ -307,6 +309,7 @@ class ReviewView(QWidget):
     def open_document(self, document_id: int, group: int | None = None) -> None:
         """Show the document merged, with its first unresolved disagreement (or ``group``)."""
         self.review = review_document(self.store, document_id, self.annotators, self.status)
+        self._seen = self._read_seen()
         text = self.store.document(document_id).text
         self.merged.set_document(text, self._merged_spans(), self.project.schema)
         self.editor.load(document_id, self.gold_id, self.project.schema, None)
@@ -335,6 +338,7 @@ class ReviewView(QWidget):
         self.review = review_document(
             self.store, self.review.document_id, self.annotators, self.status
         )
+        self._seen = self._read_seen()
         self.merged.set_spans(self._merged_spans())
         if self.review.gold_layer_id is not None:
             self.gold_view.set_spans(entities(self.store, self.review.gold_layer_id))
@@ -446,15 +450,35 @@ class ReviewView(QWidget):
         if group.version(number) is None:
             self.message.setText(self.tr("No version {n} here.").format(n=number))
             return
-        layer_id = gold_layer(self.store, self.review.document_id)
-        if self._push(TakeVersion(layer_id, self.review, group.key, number)):
+        layer_id = self._gold_layer()
+        if layer_id is not None and self._push(
+            TakeVersion(layer_id, self.review, group.key, number)
+        ):
             self._next_unresolved()
 
     def accept_agreed(self) -> None:
         if self.review is None:
             return
-        layer_id = gold_layer(self.store, self.review.document_id)
-        self._push(AcceptAgreed(layer_id, self.review))
+        layer_id = self._gold_layer()
+        if layer_id is not None:
+            self._push(AcceptAgreed(layer_id, self.review))
+
+    def _gold_layer(self) -> int | None:
+        """Gold's layer of the open document, created on first use; None when refused (not
+        a reviewer in team mode, read-only, database unavailable, or another reviewer
+        created gold since this screen was read)."""
+        assert self.review is not None
+        try:
+            if self._seen is None and self._read_seen() is not None:
+                self._stale()
+                return None
+            layer_id = gold_layer(self.store, self.review.document_id)
+            if self._seen is None:
+                self._seen = self._read_seen()
+            return layer_id
+        except FAILURES as error:
+            self.message.setText(self.tr("Not saved: {reason}").format(reason=error))
+            return None
 
     def _next_unresolved(self) -> None:
         assert self.review is not None
@@ -472,10 +496,32 @@ class ReviewView(QWidget):
 
     def _push(self, command: Command) -> bool:
         failed: list[Exception] = []
-        self.undo_stack.push(CommandUndo(self.store, command, self.refresh, failed.append))
-        if failed:
+        self.undo_stack.push(
+            CommandUndo(self.store, command, self.refresh, failed.append, self._gold_seen)
+        )
+        if failed and isinstance(failed[0], StaleLayerError):
+            self._stale()
+        elif failed:
             self.message.setText(self.tr("Not saved: {reason}").format(reason=failed[0]))
         return not failed
+
+    def _gold_seen(self) -> LayerVersion | None:
+        """The version of gold's layer this screen shows: read with the review, or when the
+        first adjudication of the document has just created the layer."""
+        return self._seen
+
+    def _stale(self) -> None:
+        """Another reviewer changed gold: nothing was written; show the fresh state."""
+        self.refresh()
+        self.message.setText(
+            self.tr("Not saved: another reviewer changed gold; it is reloaded, try again.")
+        )
+
+    def _read_seen(self) -> LayerVersion | None:
+        if self.review is None:
+            return None
+        layer = find_layer(self.store, self.review.document_id, self.gold_id)
+        return LayerVersion(layer.id, layer.version) if layer else None
 
     def _shown(self) -> DocumentView:
         return self.gold_view if self.stack.currentWidget() is self.gold_view else self.merged

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtGui import QUndoCommand
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.access import AccessError
+from models.access import AccessError, LayerVersion
 from models.commands import Changes, Command, EditError
 from models.db import DatabaseError
 from models.store import Store
@@ -23,6 +23,8 @@ class CommandUndo(QUndoCommand):
     The returned Changes go to ``on_changes``. When the store refuses or fails, nothing is
     shown as done: the error goes to ``on_error`` and the command is made obsolete, so the
     undo stack drops it instead of offering to undo an edit that never happened.
+    ``expected`` gives the layer version the user last saw (optimistic locking of a layer
+    several people edit, such as gold): a stale edit is refused that way.
     """
 
     def __init__(
@@ -31,10 +33,12 @@ class CommandUndo(QUndoCommand):
         command: Command,
         on_changes: Callable[[Changes], None],
         on_error: Callable[[Exception], None],
+        expected: Callable[[], LayerVersion | None] | None = None,
     ) -> None:
         super().__init__(command.text)
         self.store, self.command = store, command
         self._on_changes, self._on_error = on_changes, on_error
+        self._expected = expected
 
     def redo(self) -> None:
         self._apply(self.store.do)
@@ -42,9 +46,9 @@ class CommandUndo(QUndoCommand):
     def undo(self) -> None:
         self._apply(self.store.undo)
 
-    def _apply(self, action: Callable[[Command], Changes]) -> None:
+    def _apply(self, action: Callable[[Command, LayerVersion | None], Changes]) -> None:
         try:
-            changes = action(self.command)
+            changes = action(self.command, self._expected() if self._expected else None)
         except FAILURES as error:
             self.setObsolete(True)
             self._on_error(error)

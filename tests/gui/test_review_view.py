@@ -4,17 +4,14 @@ database), and a screenshot of two annotators disagreeing on sample article 000.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
 from gui.review_model import ReviewQueueTableModel, VersionTableModel, describe
 from gui.review_view import ReviewView
-from gui.settings import Settings
 from models.commands import AddEntity
 from models.events import AddArgument, AddEvent
 from models.layers import entities, find_layer, open_layer
@@ -22,7 +19,7 @@ from models.records import DocumentRecord, SpanRecord
 from models.review import review_document
 from models.stance import SetStance, stance
 from models.store import ProjectInfo, Store
-from tests.gui.conftest import screenshot
+from tests.gui.conftest import screenshot, show_window
 
 TEXT = "Vladimir Poutine a reçu Xi Jinping à Moscou. L’accord a été signé au Kremlin."
 CALM = "Pékin et Moscou signent un accord gazier."
@@ -54,13 +51,6 @@ def annotate(
     for target, value in (stances or {}).items():
         store.do(SetStance(layer.id, target, value=value))
     return ids
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -266,13 +256,29 @@ def test_review_view_screenshot_article_000(
 def test_review_view_opens_from_main_window_view_menu(
     qtbot: QtBot, store: Store, project: ProjectInfo, documents: tuple[int, int], tmp_path: Path
 ) -> None:
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(store, project, "alice", settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = show_window(qtbot, store, project, tmp_path)
     window.review_action.trigger()
     review = window.review
     assert review is not None and review.isWindow() and review.isVisible()
     qtbot.waitUntil(lambda: review.document_id == documents[1], timeout=10000)
     window.close()
+
+
+def test_review_view_stale_gold_write_is_refused_and_reloaded(
+    qtbot: QtBot, store: Store, project: ProjectInfo, documents: tuple[int, int]
+) -> None:
+    """Two reviewers on one document: the second one's take, made on what they saw before
+    the first one's, is refused (optimistic locking of gold) and their screen reloads."""
+    busy = documents[1]
+    first = open_review(qtbot, store, project)
+    second = open_review(qtbot, store, project)
+    assert first.document_id == second.document_id == busy
+    first.take(1)  # alice's "Xi Jinping" PER into gold
+    assert gold_spans(store, busy) == [(*at(TEXT, "Xi Jinping"), "PER")]
+    before = gold_spans(store, busy)
+    second.take(2)  # bob's "Xi" MISC, decided on a stale screen
+    assert gold_spans(store, busy) == before  # nothing written
+    assert "another reviewer changed gold" in second.message.text()
+    assert second.review is not None and second.review.groups[0].resolved  # reloaded
+    second.take(2)  # now on the fresh state, the reviewer's choice goes through
+    assert gold_spans(store, busy) == [(*at(TEXT, "Xi"), "MISC")]
