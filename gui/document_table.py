@@ -7,7 +7,8 @@ never held in memory, only the rows fetched so far.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.db import UnavailableError
 from models.labels import LabelSchema
 from models.queues import Queue
 from models.store import DocumentRow, Store
 
 Index = QModelIndex | QPersistentModelIndex
+T = TypeVar("T")
 
 TITLE, STATUS, ENTITIES, STANCE = range(4)
 COLUMNS = 4
@@ -84,7 +87,12 @@ def status_name(status: str) -> str:
 
 class DocumentTableModel(QAbstractTableModel):
     """Documents of a project as one annotator sees them: title, status, entity count,
-    stance summary (with the schema's target order and names when given)."""
+    stance summary (with the schema's target order and names when given).
+
+    A read that fails because the database is unavailable changes no row: the rows shown
+    stay and ``unavailable(reason)`` is emitted."""
+
+    unavailable = Signal(str)
 
     def __init__(
         self,
@@ -106,7 +114,7 @@ class DocumentTableModel(QAbstractTableModel):
         self.status: str | None = None
         self.search: str | None = None
         self._rows: list[DocumentRow] = []
-        self._total = self._count()
+        self._total = self._count() or 0
         self._changing = False  # inside a begin/end pair: views' fetchMore calls must wait
 
     # -- Qt model ------------------------------------------------------------------------
@@ -123,6 +131,8 @@ class DocumentTableModel(QAbstractTableModel):
         if not self.canFetchMore(parent):
             return
         page = self._fetch(len(self._rows), self.page_size)
+        if page is None:
+            return
         if not page:
             self._total = len(self._rows)
             return
@@ -208,15 +218,23 @@ class DocumentTableModel(QAbstractTableModel):
         while self.row_of(document_id) is None and self.canFetchMore():
             if self._rows and self._rows[-1].position >= position:
                 break
+            loaded = len(self._rows)
             self.fetchMore()
+            if len(self._rows) == loaded:  # the database is unavailable
+                break
         return self.row_of(document_id)
 
     # -- updates -------------------------------------------------------------------------
     def set_filter(self, status: str | None = None, search: str | None = None) -> None:
         """Show only documents with that status and containing ``search``; resets the rows."""
+        before = self.status, self.search
         self.status = status or None
         self.search = search or None
-        self._reset(self._count())
+        total = self._count()
+        if total is None:
+            self.status, self.search = before
+            return
+        self._reset(total)
 
     def refresh_row(self, document_id: int) -> None:
         """Re-read one document's row after an edit (status, entity count)."""
@@ -224,6 +242,8 @@ class DocumentTableModel(QAbstractTableModel):
         if row is None:
             return
         fresh = self._fetch(row, 1)
+        if fresh is None:
+            return
         if fresh and fresh[0].id == document_id:
             self._rows[row] = fresh[0]
             self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMNS - 1))
@@ -239,6 +259,8 @@ class DocumentTableModel(QAbstractTableModel):
         loaded = len(self._rows)
         total = self._count()
         fresh = self._fetch(0, loaded) if loaded else []
+        if total is None or fresh is None:
+            return
         if [row.id for row in fresh] != [row.id for row in self._rows]:
             self._reset(total)
             return
@@ -258,15 +280,33 @@ class DocumentTableModel(QAbstractTableModel):
         self.endResetModel()
         self._changing = False
 
-    def _count(self) -> int:
-        return self.store.count_documents(
-            self.project_id, self.annotator_id, self.status, self.search, self.queue
+    def _count(self) -> int | None:
+        return self._read(
+            lambda: self.store.count_documents(
+                self.project_id, self.annotator_id, self.status, self.search, self.queue
+            )
         )
 
-    def _fetch(self, offset: int, limit: int) -> list[DocumentRow]:
-        return self.store.document_rows(
-            self.project_id, self.annotator_id, offset, limit, self.status, self.search, self.queue
+    def _fetch(self, offset: int, limit: int) -> list[DocumentRow] | None:
+        return self._read(
+            lambda: self.store.document_rows(
+                self.project_id,
+                self.annotator_id,
+                offset,
+                limit,
+                self.status,
+                self.search,
+                self.queue,
+            )
         )
+
+    def _read(self, query: Callable[[], T]) -> T | None:
+        """The query's result; None (and ``unavailable``) when the database is unavailable."""
+        try:
+            return query()
+        except UnavailableError as error:
+            self.unavailable.emit(str(error))
+            return None
 
 
 class DocumentList(QWidget):

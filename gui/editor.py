@@ -73,13 +73,17 @@ class DocumentEditor(QObject):
     def load(
         self, document_id: int, annotator_id: int, schema: LabelSchema, model_id: int | None
     ) -> None:
-        """Show the document with the annotator's entities (seeded from the model's layer)."""
-        self.undo_stack.clear()
-        self._document_id, self._annotator_id, self._model_id = document_id, annotator_id, model_id
+        """Show the document with the annotator's entities (seeded from the model's layer).
+
+        Everything is read first: when the database is unavailable (``UnavailableError``
+        raised to the caller) the document shown stays, with its undo history.
+        """
         document = self.store.document(document_id)
         layer = open_layer(self.store, document_id, annotator_id, model_id)
-        self._layer_id = layer.id if layer is not None else None
         spans = entities(self.store, layer.id) if layer is not None else []
+        self.undo_stack.clear()
+        self._document_id, self._annotator_id, self._model_id = document_id, annotator_id, model_id
+        self._layer_id = layer.id if layer is not None else None
         self.view.set_document(document.text, spans, schema)
         self.loaded.emit()
 
@@ -190,12 +194,12 @@ class DocumentEditor(QObject):
                 layer = open_layer(
                     self.store, self._document_id, self._annotator_id, self._model_id, create=True
                 )
-            except DatabaseError as error:  # read-only, locked, server away: nothing created
+                assert layer is not None  # create=True always returns a layer
+                self._layer_id = layer.id
+                self.view.set_spans(entities(self.store, layer.id))
+            except DatabaseError as error:  # read-only, locked, server away: no edit made
                 self._refused(error)
                 return None
-            assert layer is not None  # create=True always returns a layer
-            self._layer_id = layer.id
-            self.view.set_spans(entities(self.store, layer.id))
         return self._layer_id
 
     def _push(self, command: Command) -> bool:
@@ -216,8 +220,13 @@ class DocumentEditor(QObject):
 
     def _applied(self, changes: Changes) -> None:
         if changes.layer_id == self._layer_id and changes.entities:
-            self.view.set_spans(entities(self.store, changes.layer_id), changes.ranges)
-            self.view.select_entity(changes.selected)
+            try:
+                spans = entities(self.store, changes.layer_id)
+            except UnavailableError as error:  # saved, but the server went away just after
+                self.statusMessage.emit(self.tr("Saved; not shown yet: {0}").format(error))
+            else:
+                self.view.set_spans(spans, changes.ranges)
+                self.view.select_entity(changes.selected)
         if changes.message:
             self.statusMessage.emit(changes.message)
         self.saved.emit()

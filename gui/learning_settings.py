@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from gui.workers import JobWorker
 from models.commands import Changes
+from models.db import UnavailableError
 from models.layers import EntitySpan, find_layer, model_annotator_id
 from models.learning import (
     Learner,
@@ -114,9 +115,14 @@ class LearningController(QObject):
         if not changes.status:
             return
         document_id = self.window.document_id
-        layer = (
-            find_layer(self.store, document_id, self.window.annotator_id) if document_id else None
-        )
+        try:
+            layer = (
+                find_layer(self.store, document_id, self.window.annotator_id)
+                if document_id
+                else None
+            )
+        except UnavailableError:  # the main window says so; the next "done" refreshes
+            return
         if layer is not None and layer.status == "done":
             self.refresh()
 

@@ -41,6 +41,7 @@ from gui.review_view import ReviewView
 from gui.settings import Settings
 from gui.workers import JobProgress, JobWorker
 from models.commands import Changes
+from models.db import UnavailableError
 from models.layers import add_time, find_layer, model_annotator_id
 from models.merge import MergeReport, merge_file
 from models.preannotate import PreannotateReport
@@ -84,7 +85,7 @@ class MainWindow(QMainWindow):
         self.position = -1  # corpus position of the open document
         self.model_id: int | None = None  # the model annotator, once pre-annotation created it
         self._seconds_before = 0.0  # time stored on the layer when the document was opened
-        self._opened_at = self._flushed_at = time.monotonic()
+        self._opened_at = self._flushed_at = self._flush_tried_at = time.monotonic()
         self._last_refresh = 0.0
         self.setWindowTitle(self.tr("Glose — {project}").format(project=project.name))
 
@@ -262,6 +263,7 @@ class MainWindow(QMainWindow):
         self.sequencer.hintChanged.connect(self._sequence_hint)
         self.editor.saved.connect(self._saved)
         self.editor.saveFailed.connect(self._save_failed)
+        self.model.unavailable.connect(self.unavailable)
 
     def _restore(self) -> None:
         geometry = self.settings.state("geometry")
@@ -285,10 +287,17 @@ class MainWindow(QMainWindow):
         if document_id == self.document_id:
             return
         self.flush_time()
-        self.model_id = model_annotator_id(self.store, self.project.model_annotator)
-        self.editor.load(document_id, self.annotator_id, self.project.schema, self.model_id)
-        self.position = self.store.document(document_id).position
-        layer = find_layer(self.store, document_id, self.annotator_id)
+        try:  # read first: with the database unavailable, the open document stays shown
+            model_id = model_annotator_id(self.store, self.project.model_annotator)
+            position = self.store.document(document_id).position
+            layer = find_layer(self.store, document_id, self.annotator_id)
+            self.editor.load(document_id, self.annotator_id, self.project.schema, model_id)
+        except UnavailableError as error:
+            self.unavailable(str(error))
+            if self.document_id is not None:
+                self.documents.select(self.document_id, self.position)
+            return
+        self.model_id, self.position = model_id, position
         self._seconds_before = layer.seconds if layer else 0.0
         self._opened_at = self._flushed_at = time.monotonic()
         self.save_label.clear()
@@ -303,9 +312,13 @@ class MainWindow(QMainWindow):
             return
         self.model.refresh_row(current)
         self.update_progress()
-        following = self.store.next_document(
-            self.project.id, self.annotator_id, self.position, self.queue
-        )
+        try:
+            following = self.store.next_document(
+                self.project.id, self.annotator_id, self.position, self.queue
+            )
+        except UnavailableError as error:
+            self.unavailable(str(error))
+            return
         if following is None or following == current:
             self.statusBar().showMessage(self.tr("Every document is done."), 8000)
             return
@@ -315,13 +328,21 @@ class MainWindow(QMainWindow):
         """Open the next (+1) or previous (-1) document in corpus order (PgDown/PgUp)."""
         if self.document_id is None:
             return
-        neighbour = self.store.neighbour(self.project.id, self.position, step, self.queue)
+        try:
+            neighbour = self.store.neighbour(self.project.id, self.position, step, self.queue)
+        except UnavailableError as error:
+            self.unavailable(str(error))
+            return
         if neighbour is not None:
             self.open_document(neighbour)
 
     # -- status bar ----------------------------------------------------------------------
     def update_progress(self) -> None:
-        done, total = self.store.progress(self.project.id, self.annotator_id, self.queue)
+        try:
+            done, total = self.store.progress(self.project.id, self.annotator_id, self.queue)
+        except UnavailableError as error:
+            self.unavailable(str(error))
+            return
         self.progress_label.setText(self.tr("{done} / {total} done").format(done=done, total=total))
 
     def _changed(self, _changes: Changes) -> None:
@@ -345,6 +366,12 @@ class MainWindow(QMainWindow):
         self.save_label.setStyleSheet("color: #2e7d32;")
         self.save_label.setText(self.tr("Saved ✓"))
 
+    def unavailable(self, reason: str) -> None:
+        """A read failed because the database is locked or the server away: say so; what is
+        shown stays (and edits already saved stay saved)."""
+        message = self.tr("Database unavailable, showing what was loaded: {reason}")
+        self.statusBar().showMessage(message.format(reason=reason), 15000)
+
     def _save_failed(self, reason: str) -> None:
         self.save_label.setStyleSheet("color: #c62828; font-weight: 600;")
         self.save_label.setText(self.tr("Not saved ✗"))
@@ -356,16 +383,21 @@ class MainWindow(QMainWindow):
         minutes, seconds = divmod(seconds, 60)
         clock = f"{minutes:02d}:{seconds:02d}"
         self.time_label.setText(self.tr("Time on document {clock}").format(clock=clock))
-        if now - self._flushed_at >= TIME_FLUSH_SECONDS:
+        if min(now - self._flushed_at, now - self._flush_tried_at) >= TIME_FLUSH_SECONDS:
             self.flush_time()
 
     def flush_time(self) -> None:
-        """Add the time since the last flush to the open document's layer (once it has one)."""
+        """Add the time since the last flush to the open document's layer (once it has one);
+        with the database unavailable the time is kept for the next flush."""
         layer_id = self.editor.layer_id
         if layer_id is None:
             return
-        now = time.monotonic()
-        add_time(self.store, layer_id, now - self._flushed_at)
+        now = self._flush_tried_at = time.monotonic()
+        try:
+            add_time(self.store, layer_id, now - self._flushed_at)
+        except UnavailableError as error:
+            self.unavailable(str(error))
+            return
         self._flushed_at = now
 
     # -- background jobs -----------------------------------------------------------------
@@ -429,14 +461,17 @@ class MainWindow(QMainWindow):
         document_id = self.document_id
         if document_id is None or self.editor.layer_id is not None:
             return
-        if self.model_id is not None:
-            self.editor.reload_if_unseeded()
-            return
-        self.model_id = model_annotator_id(self.store, self.project.model_annotator)
-        if self.model_id is not None:
-            scroll = self.view.verticalScrollBar().value()
-            self.editor.load(document_id, self.annotator_id, self.project.schema, self.model_id)
-            self.view.verticalScrollBar().setValue(scroll)
+        try:
+            if self.model_id is not None:
+                self.editor.reload_if_unseeded()
+                return
+            self.model_id = model_annotator_id(self.store, self.project.model_annotator)
+            if self.model_id is not None:
+                scroll = self.view.verticalScrollBar().value()
+                self.editor.load(document_id, self.annotator_id, self.project.schema, self.model_id)
+                self.view.verticalScrollBar().setValue(scroll)
+        except UnavailableError as error:
+            self.unavailable(str(error))
 
     def _preannotation_ended(self, *_: object) -> None:
         self.preannotation = None

@@ -2,7 +2,8 @@
 
 In team mode a session is signed in as one annotator (``Store.sign_in``): it may change
 only that annotator's layers, and the gold layers when the annotator is a reviewer.
-``Store.do`` checks it inside the edit's transaction, so a refused edit changes nothing.
+``Store.do`` checks it inside the edit's transaction, so a refused edit changes nothing;
+``models.layers`` applies the same rule to creating a layer and to adding time to one.
 
 A command may carry the layer version its author saw (``LayerVersion``): ``Store.do``
 locks the layer row with ``UPDATE ... WHERE version = expected`` before applying it, and
@@ -89,19 +90,34 @@ def lock_expected(session: Session, expected: LayerVersion) -> None:
 def check_access(session: Session, identity: Identity, layer_id: int) -> None:
     """Refuse the edit unless the layer is the identity's own, or gold for a reviewer."""
     row = session.execute(
-        select(Layer.annotator_id, Layer.document_id, Annotator.name, Annotator.kind)
-        .join(Annotator, Annotator.id == Layer.annotator_id)
-        .where(Layer.id == layer_id)
+        select(Layer.annotator_id, Layer.document_id).where(Layer.id == layer_id)
     ).first()
     if row is None:
         return  # the command itself reports a missing layer
-    owner_id, document_id, owner, kind = row
-    if owner_id == identity.annotator_id or (kind == "gold" and identity.reviewer):
-        return
+    refused = refusal(session, identity, *row)
+    if refused is not None:
+        raise refused
+
+
+def refusal(
+    session: Session, identity: Identity, annotator_id: int, document_id: int
+) -> AccessError | None:
+    """Why the identity may not change (or create) ``annotator_id``'s layer of the document;
+    None when it may: its own layer, or gold for a reviewer."""
+    if annotator_id == identity.annotator_id:
+        return None
+    row = session.execute(
+        select(Annotator.name, Annotator.kind).where(Annotator.id == annotator_id)
+    ).first()
+    if row is None:
+        return None  # the caller reports a missing annotator
+    owner, kind = row
+    if kind == "gold" and identity.reviewer:
+        return None
     if kind == "gold":
         reason = f"{identity.name} is not a reviewer: only reviewers change the gold layer"
     else:
         reason = f"this is the layer of {owner}: an analyst changes only their own layers"
-    raise AccessError(
+    return AccessError(
         f"{identity.name} may not change that layer of document {document_id}: {reason}"
     )

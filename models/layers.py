@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from models.access import check_access, refusal
 from models.db import ReadOnlyError
 from models.schema import Annotator, Entity, Event, EventArgument, Layer, utcnow
 from models.store import Store
@@ -61,7 +62,9 @@ def open_layer(
     """The annotator's layer of the document, seeded from the model's layer when first opened.
 
     Without a model layer yet (pre-annotation still running) nothing is created unless
-    ``create`` is set (the first edit), so the seeding can still happen later.
+    ``create`` is set (the first edit), so the seeding can still happen later. Read-only, or
+    signed in (team mode) as another annotator than the layer's (gold: not a reviewer),
+    nothing is created: ``create`` raises ``ReadOnlyError`` or ``access.AccessError``.
     """
     with store.transaction() as session:
         layer = _get(session, document_id, annotator_id)
@@ -74,6 +77,12 @@ def open_layer(
             if create:
                 raise ReadOnlyError(f"{store.url} is open read-only: nothing can be changed")
             return None
+        if store.identity is not None:
+            refused = refusal(session, store.identity, annotator_id, document_id)
+            if refused is not None:
+                if create:
+                    raise refused
+                return None
         layer = Layer(document_id=document_id, annotator_id=annotator_id, status="in_progress")
         session.add(layer)
         session.flush()
@@ -135,10 +144,13 @@ def entities(store: Store, layer_id: int) -> list[EntitySpan]:
 
 
 def add_time(store: Store, layer_id: int, seconds: float) -> None:
-    """Add time spent on the document to its layer (committed at once)."""
+    """Add time spent on the document to its layer (committed at once); signed in (team
+    mode), only to a layer the session may change (``access.AccessError`` otherwise)."""
     if seconds <= 0:
         return
     with store.transaction() as session:
+        if store.identity is not None:
+            check_access(session, store.identity, layer_id)
         session.execute(
             update(Layer).where(Layer.id == layer_id).values(seconds=Layer.seconds + seconds)
         )

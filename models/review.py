@@ -20,7 +20,9 @@ the entity, stance and event commands, undone as one.
 Progress. A group is resolved when the reviewer took a version of it (a decision kept in
 gold's layer as a document label of task "review", never exported) or has items of gold's
 own in it (an edit of gold). A document is adjudicated when its gold layer exists, every
-group is resolved and its agreed items were accepted (or it has none). The review queue
+group is resolved and its agreed items were accepted (or it has none); the command that
+completes it also sets gold's layer status to done (undone with it), so adjudicated
+documents export with ``--source gold --status done``. The review queue
 orders documents by number of groups, then by lower mean pairwise exact-span F1.
 """
 
@@ -28,14 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import chain, combinations
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from models.agreement.spans import F1Counts, exact_matches
-from models.commands import AddEntity, Changes, Command, EditError, RemoveEntity
+from models.commands import AddEntity, Changes, Command, EditError, RemoveEntity, SetStatus
 from models.events import AddArgument, AddEvent, RemoveEvent
 from models.jobs import Job
 from models.layer_io import layer_record
@@ -108,6 +110,7 @@ class DocumentReview:
     gold_layer_id: int | None
     agreed_accepted: bool
     f1: float | None  # mean pairwise exact-span F1 of entities; None when undefined
+    status: str = "any"  # the layers compared: any, or done only
 
     @property
     def resolved(self) -> int:
@@ -178,26 +181,32 @@ def review_document(
     store: Store, document_id: int, annotators: Sequence[str], status: str = "any"
 ) -> DocumentReview:
     with store.reading() as session:
-        layers = session.execute(
-            select(Annotator.name, Layer.id, Layer.status)
-            .join(Layer, Layer.annotator_id == Annotator.id)
-            .where(Layer.document_id == document_id, Annotator.name.in_([*annotators, GOLD]))
+        return _review(session, document_id, annotators, status)
+
+
+def _review(
+    session: Session, document_id: int, annotators: Sequence[str], status: str
+) -> DocumentReview:
+    layers = session.execute(
+        select(Annotator.name, Layer.id, Layer.status)
+        .join(Layer, Layer.annotator_id == Annotator.id)
+        .where(Layer.document_id == document_id, Annotator.name.in_([*annotators, GOLD]))
+    ).all()
+    found = {name: (layer_id, state) for name, layer_id, state in layers}
+    records = {
+        name: layer_record(session, document_id, found[name][0])
+        for name in annotators
+        if name in found and (status == "any" or found[name][1] == "done")
+    }
+    gold_id = found[GOLD][0] if GOLD in found else None
+    gold = layer_record(session, document_id, gold_id) if gold_id else None
+    decisions: dict[str, str] = dict(
+        session.execute(
+            select(DocLabel.target, DocLabel.value).where(
+                DocLabel.layer_id == gold_id, DocLabel.task == TASK
+            )
         ).all()
-        found = {name: (layer_id, state) for name, layer_id, state in layers}
-        records = {
-            name: layer_record(session, document_id, found[name][0])
-            for name in annotators
-            if name in found and (status == "any" or found[name][1] == "done")
-        }
-        gold_id = found[GOLD][0] if GOLD in found else None
-        gold = layer_record(session, document_id, gold_id) if gold_id else None
-        decisions: dict[str, str] = dict(
-            session.execute(
-                select(DocLabel.target, DocLabel.value).where(
-                    DocLabel.layer_id == gold_id, DocLabel.task == TASK
-                )
-            ).all()
-        )
+    )
     numbers = {name: number for number, name in enumerate(annotators, 1)}
     entity_sets = {numbers[n]: (n, set(r.spans)) for n, r in records.items()}
     event_sets = {numbers[n]: (n, set(r.events)) for n, r in records.items()}
@@ -214,6 +223,7 @@ def review_document(
         gold_id,
         AGREED_KEY in decisions,
         _mean_f1([record.spans for record in records.values()]),
+        status,
     )
 
 
@@ -404,10 +414,11 @@ class Decide(Command):
 
 class _Macro(Command):
     """Sub-commands planned on the first do (reading gold as it is then), redone and undone
-    as one; later steps of the plan see what earlier ones did (new ids)."""
+    as one; later steps of the plan see what earlier ones did (new ids). When the plan
+    completes the document's adjudication, a last step sets gold's layer status to done."""
 
-    def __init__(self, layer_id: int, text: str) -> None:
-        self.layer_id, self.text = layer_id, text
+    def __init__(self, layer_id: int, review: DocumentReview, text: str) -> None:
+        self.layer_id, self.review, self.text = layer_id, review, text
         self._steps: list[Command] | None = None
 
     def plan(self, session: Session) -> Iterator[Command]:
@@ -417,11 +428,19 @@ class _Macro(Command):
         if self._steps is not None:
             return self._merge([step.do(session) for step in self._steps])
         steps, changes = [], []
-        for step in self.plan(session):
+        for step in chain(self.plan(session), self._complete(session)):
             changes.append(step.do(session))
             steps.append(step)
         self._steps = steps
         return self._merge(changes)
+
+    def _complete(self, session: Session) -> Iterator[Command]:
+        """Gold's layer done when, after the plan, the document is adjudicated."""
+        review = self.review
+        after = _review(session, review.document_id, review.annotators, review.status)
+        status = session.scalar(select(Layer.status).where(Layer.id == self.layer_id))
+        if after.adjudicated and status != "done":
+            yield SetStatus(self.layer_id, "done")
 
     def undo(self, session: Session) -> Changes:
         assert self._steps is not None
@@ -434,6 +453,7 @@ class _Macro(Command):
             entities=any(c.entities for c in changes),
             doc_labels=any(c.doc_labels for c in changes),
             events=any(c.events for c in changes),
+            status=any(c.status for c in changes),
         )
 
 
@@ -442,7 +462,7 @@ class TakeVersion(_Macro):
     that the version lacks are removed, the version's items gold lacks are added."""
 
     def __init__(self, layer_id: int, review: DocumentReview, key: str, number: int) -> None:
-        super().__init__(layer_id, "take version")
+        super().__init__(layer_id, review, "take version")
         self.group = review.group(key)
         version = self.group.version(number)
         if version is None:
@@ -477,7 +497,7 @@ class AcceptAgreed(_Macro):
     with another label, or a stance target gold already has, is left as the reviewer made it."""
 
     def __init__(self, layer_id: int, review: DocumentReview) -> None:
-        super().__init__(layer_id, "accept all agreed")
+        super().__init__(layer_id, review, "accept all agreed")
         self.agreed = review.agreed
         self.spans = [span for record in review.records.values() for span in record.spans]
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from models.access import AccessError, LayerVersion, StaleLayerError
 from models.commands import AddEntity, RemoveEntity, SetStatus
-from models.layers import LayerInfo, entities, find_layer, open_layer
+from models.layers import LayerInfo, add_time, entities, find_layer, open_layer
 from models.schema import Annotator
 from models.stance import SetStance, stance
-from models.store import Store
+from models.store import DEFAULT_MODEL, Store
 
 
 def _layer(store: Store, doc_id: int, name: str, kind: str = "human") -> LayerInfo:
@@ -90,3 +90,49 @@ def test_access_stale_undo_refused(store: Store, doc_id: int, layer: LayerInfo) 
     undone = store.undo(added, LayerVersion(layer.id, after_add.version + 1))
     assert undone.version == after_add.version + 2
     assert [(e.start, e.end) for e in entities(store, layer.id)] == [(25, 35)]
+
+
+def test_access_open_layer_creates_only_layers_the_session_may_change(
+    store: Store, doc_id: int, model_id: int, human_id: int
+) -> None:
+    model = _layer(store, doc_id, DEFAULT_MODEL, "model")
+    store.do(AddEntity(model.id, 0, 16, "PER"))
+    bob, gold = store.annotator_id("bob"), store.annotator_id("gold", "gold")
+    store.sign_in("alice")
+    with pytest.raises(AccessError, match="layer of bob: an analyst changes only their own"):
+        open_layer(store, doc_id, bob, model_id, create=True)
+    assert open_layer(store, doc_id, bob, model_id) is None  # not seeded for bob either
+    with pytest.raises(AccessError, match="alice is not a reviewer"):
+        open_layer(store, doc_id, gold, None, create=True)
+    assert find_layer(store, doc_id, bob) is None and find_layer(store, doc_id, gold) is None
+    own = open_layer(store, doc_id, human_id, model_id)  # seeded from the model's layer
+    assert own is not None and [(e.start, e.end) for e in entities(store, own.id)] == [(0, 16)]
+    store.set_reviewer("alice")
+    store.sign_in("alice")
+    assert open_layer(store, doc_id, gold, None, create=True) is not None
+
+
+def test_access_add_time_only_to_layers_the_session_may_change(
+    store: Store, doc_id: int, layer: LayerInfo
+) -> None:
+    bob = _layer(store, doc_id, "bob")
+    gold = _layer(store, doc_id, "gold", "gold")
+    store.sign_in("alice")
+    add_time(store, layer.id, 12.0)
+    with pytest.raises(AccessError, match="layer of bob"):
+        add_time(store, bob.id, 30.0)
+    with pytest.raises(AccessError, match="alice is not a reviewer"):
+        add_time(store, gold.id, 30.0)
+    store.set_reviewer("alice")
+    store.sign_in("alice")
+    add_time(store, gold.id, 5.0)
+    seconds = {
+        name: info.seconds
+        for name, info in (
+            ("alice", find_layer(store, doc_id, layer.annotator_id)),
+            ("bob", find_layer(store, doc_id, bob.annotator_id)),
+            ("gold", find_layer(store, doc_id, gold.annotator_id)),
+        )
+        if info is not None
+    }
+    assert seconds == {"alice": 12.0, "bob": 0.0, "gold": 5.0}

@@ -12,7 +12,7 @@ from models.commands import AddEntity, SetStatus
 from models.events import AddArgument, AddEvent, events
 from models.jobs import run
 from models.layer_io import layer_record
-from models.layers import entities, open_layer
+from models.layers import entities, find_layer, open_layer
 from models.records import ArgumentRecord, DocumentRecord, EventRecord, SpanRecord, StanceRecord
 from models.review import (
     AcceptAgreed,
@@ -287,3 +287,37 @@ def test_review_document_adjudicated_and_gold_exports(
             StanceRecord("CHINE", "neutre"),
             StanceRecord("RUSSIE", "favorable"),
         ]
+
+
+def gold_status(store: Store, document_id: int) -> str | None:
+    layer = find_layer(store, document_id, store.annotator_id("gold", "gold"))
+    return layer.status if layer is not None else None
+
+
+def test_review_completing_command_marks_gold_done_undoable(
+    store: Store, project: ProjectInfo, doc_id: int, two: None, tmp_path: Path
+) -> None:
+    (other,) = store.add_documents(project.id, [DocumentRecord(text=SAMPLE + " Fin.")])
+    assert other is not None
+    annotate(store, other, "alice", [(POUTINE, "PER"), (MOSCOU, "LOC")])
+    annotate(store, other, "bob", [(POUTINE, "ORG")])
+    partly = review_document(store, other, ["alice", "bob"])
+    store.do(TakeVersion(gold_layer(store, other), partly, partly.groups[0].key, 1))
+    assert gold_status(store, other) == "in_progress"  # one of two groups resolved
+    gold = gold_layer(store, doc_id)
+    keys = [group.key for group in review_document(store, doc_id, ["alice", "bob"]).groups]
+    for key in keys:  # every group resolved, the agreed items not accepted yet
+        store.do(TakeVersion(gold, review_document(store, doc_id, ["alice", "bob"]), key, 1))
+        assert gold_status(store, doc_id) == "in_progress"
+    accept = AcceptAgreed(gold, review_document(store, doc_id, ["alice", "bob"]))
+    assert store.do(accept).status
+    assert review_document(store, doc_id, ["alice", "bob"]).adjudicated
+    assert gold_status(store, doc_id) == "done"
+    out = tmp_path / "gold.jsonl"
+    report = run(export(store, project.id, out, "jsonl", source="gold", status="done"))
+    assert report.documents == 1
+    assert [json.loads(line)["text"] for line in out.read_text("utf-8").splitlines()] == [SAMPLE]
+    store.undo(accept)  # undone with the command that completed the adjudication
+    assert gold_status(store, doc_id) == "in_progress"
+    store.do(accept)
+    assert gold_status(store, doc_id) == "done"
