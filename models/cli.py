@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -159,6 +160,16 @@ def _existing_project(store: Store, args: argparse.Namespace) -> ProjectInfo:
     return project
 
 
+@contextmanager
+def _project(args: argparse.Namespace) -> Iterator[tuple[Store, ProjectInfo]]:
+    """The store of ``--db`` and its existing project; the store is closed on leaving."""
+    store = _open(args)
+    try:
+        yield store, _existing_project(store, args)
+    finally:
+        store.close()
+
+
 def _drive(job: Job[T], what: str) -> T:
     """Run a job with a progress bar on stderr (silent when stderr is not a terminal)."""
     with tqdm(desc=what, file=sys.stderr, disable=not sys.stderr.isatty(), unit="doc") as bar:
@@ -242,9 +253,7 @@ def _import(args: argparse.Namespace) -> int:
 def _preannotate(args: argparse.Namespace) -> int:
     from models.refresh import preannotate_learning  # spaCy is loaded only for this command
 
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         options: dict[str, Any] = {"suggest": False} if args.no_events else {}
         job = preannotate_learning(
             store,
@@ -256,8 +265,6 @@ def _preannotate(args: argparse.Namespace) -> int:
             **options,
         )
         report = _drive(job, "preannotate")
-    finally:
-        store.close()
     print(f"{report.documents} document(s) pre-annotated, {report.entities} entities")
     return OK
 
@@ -268,16 +275,12 @@ def _train(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         print("glose train: --epochs must be at least 1", file=sys.stderr)
         return USAGE
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         try:
             report = _drive(train(store, project, epochs=args.epochs), "train")
         except ValueError as error:
             print(f"glose train: {error}", file=sys.stderr)
             return REFUSED
-    finally:
-        store.close()
     print(
         f"{report.name} trained on {report.documents} document(s), {report.epochs} epoch(s), "
         f"saved in {report.path}; glose preannotate uses it"
@@ -287,9 +290,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     options = {key: getattr(args, key) for key in ("dev_fraction", "seed") if hasattr(args, key)}
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         job = export(
             store,
             project.id,
@@ -300,8 +301,6 @@ def _export(args: argparse.Namespace) -> int:
             **options,
         )
         report = _drive(job, "export")
-    finally:
-        store.close()
     print(
         f"{report.documents} document(s) written to {report.path} "
         f"({report.annotated} with annotations of {report.source})"
@@ -313,23 +312,15 @@ def _export(args: argparse.Namespace) -> int:
 
 def _agreement(args: argparse.Namespace) -> int:
     names = [name.strip() for name in args.annotators.split(",") if name.strip()]
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         result = _drive(store_agreement(store, project, names, args.status), "agreement")
-    finally:
-        store.close()
     sys.stdout.write(render(result, args.format))
     return OK
 
 
 def _stats(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         lines = project_stats(store, project)
-    finally:
-        store.close()
     print("\n".join(lines))
     return OK
 
@@ -391,9 +382,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        project = _existing_project(store, args)
+    with _project(args) as (store, project):
         job = merge_file(
             store,
             project,
@@ -402,8 +391,6 @@ def _merge(args: argparse.Namespace) -> int:
             add_documents=args.add_documents,
         )
         report = _drive(job, "merge")
-    finally:
-        store.close()
     print(report.summary())
     for line in report.unplaced:
         print(line, file=sys.stderr)
@@ -411,19 +398,16 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _queue(args: argparse.Namespace) -> int:
-    store = _open(args)
     try:
-        project = _existing_project(store, args)
-        for name in join(store, project.id, args.add):
-            print(f"{name} added to the roster")
-        for name in leave(store, project.id, args.remove):
-            print(f"{name} removed from the roster")
-        if args.mode is not None or args.k is not None:
-            set_assignment(store, project.id, args.mode or "k", 1 if args.k is None else args.k)
-        print("\n".join([f"project {project.name}", *describe(store, project.id)]))
+        with _project(args) as (store, project):
+            for name in join(store, project.id, args.add):
+                print(f"{name} added to the roster")
+            for name in leave(store, project.id, args.remove):
+                print(f"{name} removed from the roster")
+            if args.mode is not None or args.k is not None:
+                set_assignment(store, project.id, args.mode or "k", 1 if args.k is None else args.k)
+            print("\n".join([f"project {project.name}", *describe(store, project.id)]))
     except QueueError as error:
         print(f"glose queue: {error}", file=sys.stderr)
         return USAGE
-    finally:
-        store.close()
     return OK

@@ -10,7 +10,7 @@ Only accepted events are exported: suggestions and rejected events are not annot
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -131,7 +131,7 @@ def write_layer(
     session.execute(
         delete(DocLabel).where(DocLabel.layer_id == layer_id, DocLabel.task == STANCE_TASK)
     )
-    entity_ids: dict[tuple[int, int], int] = {}
+    entity_ids: dict[tuple[int, int, int], int] = {}
     if record.spans:
         rows = [
             {
@@ -143,9 +143,9 @@ def write_layer(
             }
             for s in record.spans
         ]
-        ids = _insert(session, Entity, rows)
+        ids = insert_ids(session, Entity, rows)
         for span, entity_id in zip(record.spans, ids, strict=True):
-            entity_ids.setdefault((span.start, span.end), entity_id)
+            entity_ids.setdefault((layer_id, span.start, span.end), entity_id)
     if record.stance:
         session.execute(
             insert(DocLabel),
@@ -162,47 +162,55 @@ def write_layer(
             ],
         )
     if record.events:
-        _write_events(session, layer_id, record.events, entity_ids, origin)
+        write_events(session, [(layer_id, e) for e in record.events], entity_ids, origin=origin)
     if record.status is not None:
         session.execute(update(Layer).where(Layer.id == layer_id).values(status=record.status))
     touch(session, layer_id)
 
 
-def _write_events(
+def write_events(
     session: Session,
-    layer_id: int,
-    events: list[EventRecord],
-    entity_ids: dict[tuple[int, int], int],
+    events: Sequence[tuple[int, EventRecord]],
+    entity_ids: Mapping[tuple[int, int, int], int],
+    *,
     origin: str,
+    state: str = "accepted",
 ) -> None:
+    """Insert ``events``, (layer id, event) each, in bulk; their arguments point at the
+    entities of ``entity_ids`` (by layer id, start, end), a repeated argument written once."""
     rows = [
         {
             "layer_id": layer_id,
-            "type": e.type,
-            "trigger_start": e.trigger[0],
-            "trigger_end": e.trigger[1],
+            "type": event.type,
+            "trigger_start": event.trigger[0],
+            "trigger_end": event.trigger[1],
             "attributes": {},
             "origin": origin,
-            "state": "accepted",
+            "state": state,
         }
-        for e in events
+        for layer_id, event in events
     ]
     arguments = [
         {
             "event_id": event_id,
             "layer_id": layer_id,
-            "role": a.role,
-            "entity_id": entity_ids[(a.start, a.end)],
+            "role": argument.role,
+            "entity_id": entity_ids[(layer_id, argument.start, argument.end)],
             "origin": origin,
         }
-        for event, event_id in zip(events, _insert(session, Event, rows), strict=True)
-        for a in dict.fromkeys(event.args)
+        for (layer_id, event), event_id in zip(
+            events, insert_ids(session, Event, rows), strict=True
+        )
+        for argument in dict.fromkeys(event.args)
     ]
     if arguments:
         session.execute(insert(EventArgument), arguments)
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+def insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in bulk; their new ids, in order."""
+    if not rows:
+        return []
     returning = insert(table).returning(table.id, sort_by_parameter_order=True)
     return list(session.scalars(returning, rows).all())
 

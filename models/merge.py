@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from models import db
 from models.jobs import Job
 from models.labels import LabelSchema
+from models.layer_io import insert_ids
 from models.records import DocumentRecord, Progress
 from models.schema import (
     Annotator,
@@ -447,8 +448,4 @@ def _write(
 
 def _insert(session: Session, table: Any, rows: Iterable[str], layer_id: int) -> list[int]:
     """Insert canonical rows into the layer; their new ids, in order."""
-    values = [json.loads(row) | {"layer_id": layer_id} for row in rows]
-    if not values:
-        return []
-    returning = insert(table).returning(table.id, sort_by_parameter_order=True)
-    return list(session.scalars(returning, values).all())
+    return insert_ids(session, table, [json.loads(row) | {"layer_id": layer_id} for row in rows])

@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.jobs import Job
+from models.layer_io import insert_ids, write_events
 from models.layers import touch
 from models.normalise import normalise
 from models.records import EventRecord, Progress
@@ -294,53 +295,9 @@ def _write_layers(session: Session, model_id: int, rows: dict[int, Found]) -> No
     ]
     entity_ids = {
         (row["layer_id"], row["start"], row["end"]): entity_id
-        for row, entity_id in zip(entities, _insert_ids(session, Entity, entities), strict=True)
+        for row, entity_id in zip(entities, insert_ids(session, Entity, entities), strict=True)
     }
     suggested = [
         (existing[doc_id], event) for doc_id, (_, events) in rows.items() for event in events
     ]
-    _write_suggestions(session, entity_ids, suggested)
-
-
-def _write_suggestions(
-    session: Session,
-    entity_ids: dict[tuple[int, int, int], int],
-    suggested: list[tuple[int, EventRecord]],
-) -> None:
-    """Suggested events of the model layers, (layer id, event) each; their arguments point
-    at the entities of ``entity_ids`` (by layer id, start, end)."""
-    events = [
-        {
-            "layer_id": layer_id,
-            "type": event.type,
-            "trigger_start": event.trigger[0],
-            "trigger_end": event.trigger[1],
-            "attributes": {},
-            "origin": "model",
-            "state": "suggested",
-        }
-        for layer_id, event in suggested
-    ]
-    arguments = [
-        {
-            "event_id": event_id,
-            "layer_id": layer_id,
-            "role": argument.role,
-            "entity_id": entity_ids[(layer_id, argument.start, argument.end)],
-            "origin": "model",
-        }
-        for (layer_id, event), event_id in zip(
-            suggested, _insert_ids(session, Event, events), strict=True
-        )
-        for argument in event.args
-    ]
-    if arguments:
-        session.execute(insert(EventArgument), arguments)
-
-
-def _insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` in bulk; their new ids, in order."""
-    if not rows:
-        return []
-    returning = insert(table).returning(table.id, sort_by_parameter_order=True)
-    return list(session.scalars(returning, rows).all())
+    write_events(session, suggested, entity_ids, origin="model", state="suggested")

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
     QPushButton,
     QTreeWidget,
@@ -40,6 +39,7 @@ from gui.highlighter import (
     Mark,
 )
 from gui.key_sequence import Action, KeyStep
+from gui.panels.common import panel_title
 from gui.style import label_colour, tint
 from models.commands import Changes
 from models.events import ArgumentView, EventView, events
@@ -110,8 +110,7 @@ class EventsPanel(QWidget):
         self.items: list[EventView] = []
         self.role_names = {role.id: role.name for role in schema.roles}
         self.type_names = {kind.id: kind.name for kind in schema.events}
-        self.title = QLabel(self.tr("Events"))
-        self.title.setStyleSheet("font-weight: 600; font-size: 11pt; padding: 2px 0 4px 2px;")
+        self.title = panel_title(self.tr("Events"))
         self.types = QComboBox()
         self.types.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for number, kind in enumerate(schema.events, start=1):

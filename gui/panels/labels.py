@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from gui.panels.common import panel_hint, panel_title
 from gui.style import label_colour, shade, text_colour_for, tint
 from models.labels import EntityLabel, LabelSchema
 
@@ -64,11 +65,8 @@ class LabelPanel(QWidget):
 
     def __init__(self, schema: LabelSchema, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel(self.tr("Labels"))
-        title.setStyleSheet("font-weight: 600; font-size: 11pt; padding: 2px 0 4px 2px;")
-        hint = QLabel(self.tr("Select text, then press a key or click a label."))
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(placeholder-text);")
+        title = panel_title(self.tr("Labels"))
+        hint = panel_hint(self.tr("Select text, then press a key or click a label."))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -26,6 +26,7 @@ from gui.document_view import DocumentView
 from gui.editor import DocumentEditor
 from gui.highlighter import EVIDENCE, Mark
 from gui.key_sequence import Action, KeyStep
+from gui.panels.common import panel_hint, panel_title
 from gui.style import shade, tint
 from models.commands import Changes
 from models.labels import Choice, LabelSchema
@@ -133,8 +134,7 @@ class StancePanel(QWidget):
             "#evidenceButton { border: 1px solid palette(mid); border-radius: 4px;"
             " padding: 2px 6px; background: palette(base); }"
         )
-        title = QLabel(self.tr("Stance"))
-        title.setStyleSheet("font-weight: 600; font-size: 11pt; padding: 2px 0 4px 2px;")
+        title = panel_title(self.tr("Stance"))
         self.toggle = QToolButton()
         self.toggle.setText(self.tr("Show evidence"))
         self.toggle.setCheckable(True)
@@ -157,9 +157,7 @@ class StancePanel(QWidget):
             grid.addWidget(row.evidence, 2 * index, 2, Qt.AlignmentFlag.AlignRight)
             grid.addLayout(row.strip, 2 * index + 1, 1, 1, 2)
             self.rows[target.id] = row
-        hint = QLabel(self.tr("Keys: S, target number, then F N D (0 clears, V evidence)."))
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(placeholder-text);")
+        hint = panel_hint(self.tr("Keys: S, target number, then F N D (0 clears, V evidence)."))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)

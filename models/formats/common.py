@@ -58,6 +58,16 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any] | Problem]:
                 yield problem(path, number, f"bad JSON: {error.msg} (column {error.colno})")
 
 
+def first_json(path: Path) -> Any:
+    """The JSON value of the first non-blank line, ``None`` when it is not JSON (to sniff)."""
+    with path.open(encoding="utf-8-sig") as lines:
+        first = next((line for line in lines if line.strip()), "")
+    try:
+        return json.loads(first)
+    except ValueError:
+        return None
+
+
 def read_jsonl_records(
     path: Path, decode: Callable[[dict[str, Any]], DocumentRecord]
 ) -> Iterator[DocumentRecord | Problem]:
@@ -211,9 +221,13 @@ def words(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, in
             yield match.span()
 
 
-class JsonlWriter:
-    """Base of the writers that put one JSON object a line; subclasses define ``encode``.
-    Options meant for other formats (``dev_fraction``...) are ignored, as in ``jsonl``."""
+class TextWriter:
+    """Base of the writers that stream one text file: ``header`` is written on entering,
+    ``footer`` on leaving; ``write`` goes through ``_out()``, which refuses outside ``with``."""
+
+    newline: str | None = None
+    header = ""
+    footer = ""
 
     def __init__(self, path: Path, **_options: Any) -> None:
         self.path = path
@@ -221,7 +235,8 @@ class JsonlWriter:
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
-        self._file = self.path.open("w", encoding="utf-8", newline="\n")
+        self._file = self.path.open("w", encoding="utf-8", newline=self.newline)
+        self._file.write(self.header)
         return self
 
     def __exit__(
@@ -231,14 +246,25 @@ class JsonlWriter:
         trace: TracebackType | None,
     ) -> None:
         if self._file is not None:
+            self._file.write(self.footer)
             self._file.close()
             self._file = None
+
+    def _out(self) -> IO[str]:
+        if self._file is None:
+            raise RuntimeError("write() outside the writer's with block")
+        return self._file
+
+
+class JsonlWriter(TextWriter):
+    """Base of the writers that put one JSON object a line; subclasses define ``encode``.
+    Options meant for other formats (``dev_fraction``...) are ignored, as in ``jsonl``."""
+
+    newline = "\n"
 
     def encode(self, record: DocumentRecord) -> dict[str, Any]:
         raise NotImplementedError
 
     def write(self, record: DocumentRecord) -> None:
-        if self._file is None:
-            raise RuntimeError("write() outside the writer's with block")
-        self._file.write(json.dumps(self.encode(record), ensure_ascii=False) + "\n")
+        self._out().write(json.dumps(self.encode(record), ensure_ascii=False) + "\n")
         self.count += 1

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
-from models.formats.common import split_overlapping, tokens, words
+from models.formats.common import TextWriter, split_overlapping, tokens, words
 from models.records import DocumentRecord, Problem, SpanRecord
 
 if TYPE_CHECKING:
@@ -45,32 +44,16 @@ def sentence_starts(text: str, lang: str = "fr") -> set[int]:
     return starts
 
 
-class Writer:
+class Writer(TextWriter):
     """Streams documents as CoNLL IOB2 lines."""
 
     def __init__(self, path: Path, lang: str = "fr", **_options: Any) -> None:
-        self.path = path
+        super().__init__(path)
         self.lang = lang
-        self.count = self.overlapping = self.dropped = 0
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> Self:
-        self._file = self.path.open("w", encoding="utf-8")
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self.overlapping = self.dropped = 0
 
     def write(self, record: DocumentRecord) -> None:
-        if self._file is None:
-            raise RuntimeError("write() outside the writer's with block")
+        out = self._out()
         text = record.text
         kept, overlapping = split_overlapping(record.spans)
         self.overlapping += len(overlapping)
@@ -92,7 +75,7 @@ class Writer:
                 lines.append("")
             lines.append(f"{text[start:end]} {tag}")
             previous_end = end
-        self._file.write("\n".join(lines) + "\n\n")
+        out.write("\n".join(lines) + "\n\n")
         self.count += 1
 
 

@@ -18,7 +18,6 @@ carried. Read accepts both variants (and ``labels`` for ``label``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from models.formats.common import (
     as_int,
     as_str,
     check_span,
+    first_json,
     pack_meta,
     read_jsonl_records,
     span,
@@ -127,12 +127,7 @@ def read(path: Path) -> Iterator[DocumentRecord | Problem]:
 
 def sniff(path: Path) -> bool:
     """True when the first line is a doccano object ("label" pairs or "entities")."""
-    with path.open(encoding="utf-8-sig") as lines:
-        first = next((line for line in lines if line.strip()), "")
-    try:
-        item = json.loads(first)
-    except ValueError:
-        return False
+    item = first_json(path)
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         return False
     labels = item.get("label", item.get("labels"))

@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any
 
 from models.formats.common import (
     FormatError,
+    TextWriter,
     as_int,
     as_str,
     describe,
@@ -75,35 +75,16 @@ def task(record: DocumentRecord) -> dict[str, Any]:
     return {"data": data, "annotations": [{"result": result}]}
 
 
-class Writer:
+class Writer(TextWriter):
     """Streams a JSON array of tasks."""
 
-    def __init__(self, path: Path, **_options: Any) -> None:
-        self.path = path
-        self.count = 0
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> Self:
-        self._file = self.path.open("w", encoding="utf-8")
-        self._file.write("[")
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._file is not None:
-            self._file.write("\n]\n")
-            self._file.close()
-            self._file = None
+    header = "["
+    footer = "\n]\n"
 
     def write(self, record: DocumentRecord) -> None:
-        if self._file is None:
-            raise RuntimeError("write() outside the writer's with block")
-        self._file.write(",\n" if self.count else "\n")
-        self._file.write(json.dumps(task(record), ensure_ascii=False))
+        out = self._out()
+        out.write(",\n" if self.count else "\n")
+        out.write(json.dumps(task(record), ensure_ascii=False))
         self.count += 1
 
 

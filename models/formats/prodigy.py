@@ -26,6 +26,7 @@ from models.formats.common import (
     FormatError,
     JsonlWriter,
     as_str,
+    first_json,
     pack_meta,
     read_jsonl_records,
     span,
@@ -107,12 +108,7 @@ def read(path: Path) -> Iterator[DocumentRecord | Problem]:
 
 def sniff(path: Path) -> bool:
     """True when the first line is a Prodigy task (tokens, hashes or an answer)."""
-    with path.open(encoding="utf-8-sig") as lines:
-        first = next((line for line in lines if line.strip()), "")
-    try:
-        task = json.loads(first)
-    except ValueError:
-        return False
+    task = first_json(path)
     return isinstance(task, dict) and any(
         key in task for key in ("tokens", "_input_hash", "_task_hash", "answer")
     )

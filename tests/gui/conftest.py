@@ -1,19 +1,27 @@
 """GUI tests run offscreen (set before pytest-qt creates the QApplication).
 
 Each test file brings its own fixtures; this file holds the platform setting, a
-screenshot helper, and a guard that keeps modal message boxes from blocking a test.
+screenshot helper, a guard that keeps modal message boxes from blocking a test,
+``store`` (a fresh SQLite store under ``tmp_path``) and ``show_window``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from models.store import Store
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
+    from pytestqt.qtbot import QtBot
+
+    from gui.main_window import MainWindow
+    from models.store import ProjectInfo
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
@@ -27,6 +35,28 @@ def screenshot(widget: QWidget, name: str) -> Path:
     if not widget.grab().save(str(path)):
         raise OSError(f"cannot write screenshot {path}")
     return path
+
+
+def show_window(qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path) -> MainWindow:
+    """alice's main window on ``project`` (settings in tmp_path/settings.ini), shown."""
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    from gui.settings import Settings
+
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(store, project, "alice", settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(str(tmp_path / "glose.sqlite"))
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from tests.gui.conftest import screenshot
 from tests.models.test_agreement_store import add_layer, build_corpus
 
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from models.transfer import import_file
 from tests.gui.conftest import screenshot
 
 TEXT = "Xi 😀 a reçu Vladimir Poutine à Pékin."
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QSettings
+from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QHelpEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
 from gui.main_window import MainWindow
-from gui.settings import Settings
 from models.commands import RelabelEntity
 from models.jobs import Job, run
 from models.layers import entities, find_layer
@@ -23,15 +22,9 @@ from models.records import DocumentRecord, Progress
 from models.refresh import refresh
 from models.store import DEFAULT_MODEL, ProjectInfo, Store
 from models.training import TrainReport
+from tests.gui.conftest import show_window
 
 TEXTS = ["Xi a reçu la Chine.", "Xi et Poutine.", "Poutine et Xi vers la Chine."]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -57,11 +50,7 @@ def project(store: Store) -> ProjectInfo:
 def window(
     qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    shown = MainWindow(store, project, "alice", settings)
-    qtbot.addWidget(shown)
-    shown.show()
-    qtbot.waitExposed(shown)
+    shown = show_window(qtbot, store, project, tmp_path)
     yield shown
     shown.close()
 

@@ -32,13 +32,6 @@ TEXTS = [
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def project(store: Store) -> ProjectInfo:
     project = store.ensure_project("test")
     records = [DocumentRecord(text=text, title=f"Article {i}") for i, text in enumerate(TEXTS)]

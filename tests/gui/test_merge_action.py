@@ -3,21 +3,18 @@ the document list and status bar following the annotator's queue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
-from gui.settings import Settings
 from models.commands import AddEntity
 from models.layers import entities, find_layer, open_layer
 from models.queues import assignment, join, set_assignment
 from models.records import DocumentRecord
 from models.store import ProjectInfo, Store
+from tests.gui.conftest import show_window
 
 TEXTS = [
     "Vladimir Poutine a reçu Xi Jinping à Moscou.",
@@ -33,13 +30,6 @@ def _project(store: Store, texts: list[str]) -> ProjectInfo:
     records = [DocumentRecord(text=text, title=f"Article {text[:6]}") for text in texts]
     store.add_documents(project.id, records)
     return project
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -59,20 +49,11 @@ def analyst(tmp_path: Path) -> str:
     return str(path)
 
 
-def _window(qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path) -> MainWindow:
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(store, project, "alice", settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_merge_action_merges_reports_and_shows_the_merged_layer(
     qtbot: QtBot, store: Store, analyst: str, tmp_path: Path
 ) -> None:
     project = _project(store, TEXTS)
-    window = _window(qtbot, store, project, tmp_path)
+    window = show_window(qtbot, store, project, tmp_path)
     assert window.editor.layer_id is None  # no pre-annotation: nothing of alice's yet
     assert window.merge_action.text() == "&Merge…"
 
@@ -102,7 +83,7 @@ def test_merge_action_list_and_progress_follow_the_queue(
     join(store, project.id, ["bob"])
     set_assignment(store, project.id, "k", 1)
 
-    window = _window(qtbot, store, project, tmp_path)  # alice joins the roster second
+    window = show_window(qtbot, store, project, tmp_path)  # alice joins the roster second
 
     assert assignment(store, project.id).roster == ("bob", "alice")
     assert [window.model.document_row(row).position for row in range(2)] == [1, 3]
