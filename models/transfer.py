@@ -273,8 +273,8 @@ def export(
     **options: Any,
 ) -> Job[ExportReport]:
     """Write the project's documents with the ``source`` annotator's layers to ``out`` (a
-    folder for spaCy: train.spacy, dev.spacy, config.cfg; ``options`` go to the writer:
-    ``dev_fraction``, ``seed``)."""
+    folder for spaCy: train.spacy/ and dev.spacy/ (DocBin shards), config.cfg; ``options`` go
+    to the writer: ``dev_fraction``, ``seed``)."""
     if status not in ("any", "done"):
         raise TransferError(f"unknown status filter '{status}' (any or done)")
     if not 0.0 <= options.get("dev_fraction", 0.0) <= 1.0:

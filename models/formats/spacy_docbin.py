@@ -16,14 +16,23 @@ Mapping of a record to a ``Doc`` (French vocab of ``spacy.blank("fr")``, loaded 
   and stance evidence, so that reading the DocBin back loses nothing.
 
 The split is deterministic: a document goes to dev when a hash of the seed and its text
-falls below ``dev_fraction``, so it does not depend on the order of the documents. Each
-split is one DocBin, holding compact token arrays (not Docs) until the writer closes.
+falls below ``dev_fraction``, so it does not depend on the order of the documents.
+
+Memory stays bounded: each split is a folder (``train.spacy/``, ``dev.spacy/``) of DocBin
+shards ``0000.spacy``, ``0001.spacy``... of at most ``shard_size`` documents, each written
+as soon as it is full, and a DocBin stores only the token attributes the export sets
+(``ATTRS``). spaCy's corpus reader takes such a folder for ``--paths.train``. The shards
+are written to a hidden folder (``.train.spacy.partial``, which spaCy's reader skips) that
+replaces the split's folder (or an older single ``.spacy`` file) on close; a failed or
+cancelled export leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -50,6 +59,8 @@ STANCE_PREFIX = "stance:"
 EVENTS_KEY = "events"
 OVERLAP_KEY = "sc"
 USER_KEY = "glose"
+SHARD_SIZE = 100  # documents per DocBin shard
+ATTRS = ("ORTH", "ENT_IOB", "ENT_TYPE")  # what the export sets (SPACY is always stored)
 
 
 def category(target: str, value: str) -> str:
@@ -62,7 +73,7 @@ def in_dev(text: str, dev_fraction: float, seed: int) -> bool:
 
 
 class Writer:
-    """Streams records into ``out_dir``/train.spacy and dev.spacy, written on close."""
+    """Streams records into ``out_dir``/train.spacy/ and dev.spacy/, a shard at a time."""
 
     def __init__(
         self,
@@ -71,23 +82,31 @@ class Writer:
         seed: int = 0,
         lang: str = "fr",
         stance_values: Sequence[str] = (),
+        shard_size: int = SHARD_SIZE,
         **_options: Any,
     ) -> None:
+        if shard_size < 1:
+            raise ValueError(f"a shard holds at least one document, not {shard_size}")
         self.out_dir = out_dir
         self.dev_fraction = dev_fraction
         self.seed = seed
         self.lang = lang
         self.stance_values = tuple(stance_values)
+        self.shard_size = shard_size
         self.count = 0
         self.split_counts = {"train": 0, "dev": 0}
         self.overlapping = 0
         self.has_ner = self.has_cats = self.has_events = False
-        self._bins: dict[str, Any] = {}
+        self._shards: dict[str, _Shards] = {}
+        self._created = False
 
     def __enter__(self) -> Self:
-        from spacy.tokens import DocBin
-
-        self._bins = {name: DocBin(store_user_data=True) for name in self.split_counts}
+        self._created = not self.out_dir.exists()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._shards = {
+            name: _Shards(self.out_dir / f"{name}.spacy", self.shard_size)
+            for name in self.split_counts
+        }
         return self
 
     def __exit__(
@@ -96,17 +115,21 @@ class Writer:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if kind is None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            for name, docbin in self._bins.items():
-                docbin.to_disk(self.out_dir / f"{name}.spacy")
-        self._bins = {}
+        shards, self._shards = self._shards, {}
+        for split in shards.values():
+            if kind is None:
+                split.close()
+            else:
+                split.discard()
+        if kind is not None and self._created:
+            with suppress(OSError):
+                self.out_dir.rmdir()  # empty again: the stages are gone
 
     def write(self, record: DocumentRecord) -> None:
-        if not self._bins:
+        if not self._shards:
             raise RuntimeError("write() outside the writer's with block")
         split = "dev" if in_dev(record.text, self.dev_fraction, self.seed) else "train"
-        self._bins[split].add(self.doc(record))
+        self._shards[split].add(self.doc(record))
         self.split_counts[split] += 1
         self.count += 1
 
@@ -152,6 +175,48 @@ class Writer:
         return doc
 
 
+class _Shards:
+    """One split: DocBin shards staged in a hidden folder that replaces ``target`` on close."""
+
+    def __init__(self, target: Path, size: int) -> None:
+        self.target = target
+        self.stage = target.with_name(f".{target.name}.partial")
+        self.size = size
+        self.written = 0
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self.stage.mkdir()
+        self.docbin = _docbin()
+
+    def add(self, doc: Any) -> None:
+        self.docbin.add(doc)
+        if len(self.docbin) >= self.size:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.docbin.to_disk(self.stage / f"{self.written:04d}.spacy")
+        self.written += 1
+        self.docbin = _docbin()
+
+    def close(self) -> None:
+        """Write the last shard (an empty one for an empty split) and put the folder in place."""
+        if len(self.docbin) or not self.written:
+            self._flush()
+        if self.target.is_dir():
+            shutil.rmtree(self.target)
+        elif self.target.exists():
+            self.target.unlink()
+        self.stage.rename(self.target)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _docbin() -> Any:
+    from spacy.tokens import DocBin
+
+    return DocBin(attrs=ATTRS, store_user_data=True)
+
+
 def _span(doc: Any, start: int, end: int, label: str) -> Any:
     found = doc.char_span(start, end, label=label)
     if found is None:  # the tokens are split at every span edge: only bad offsets land here
@@ -192,13 +257,13 @@ def record_of(doc: Any) -> DocumentRecord:
 
 
 def read(path: Path) -> Iterator[DocumentRecord | Problem]:
-    """Records of a ``.spacy`` file, or of every ``.spacy`` file of a directory; a
-    Problem's line is the document's number in its file."""
+    """Records of a ``.spacy`` file, or of every ``.spacy`` file under a directory (an
+    export folder, a split's folder of shards) but hidden ones, as spaCy's corpus reader
+    finds them; a Problem's line is the document's number in its file."""
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    files = sorted(path.glob("*.spacy")) if path.is_dir() else [path]
-    for file in files:
+    for file in shard_files(path):
         try:
             docbin = DocBin().from_disk(file)
         except (OSError, ValueError) as error:
@@ -212,6 +277,17 @@ def read(path: Path) -> Iterator[DocumentRecord | Problem]:
                 continue
             record.line = number
             yield record
+
+
+def shard_files(path: Path) -> list[Path]:
+    """``path`` itself when it is a file, else its ``.spacy`` files, hidden ones left out."""
+    if not path.is_dir():
+        return [path]
+    return sorted(
+        file
+        for file in path.rglob("*.spacy")
+        if file.is_file() and not any(p.startswith(".") for p in file.relative_to(path).parts)
+    )
 
 
 def write_config(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from models.formats import spacy_docbin
 from models.records import DocumentRecord, EventRecord, Problem, SpanRecord, StanceRecord
@@ -18,7 +21,11 @@ def _docs(path: Path) -> list[Any]:
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    return list(DocBin().from_disk(path).get_docs(Vocab()))
+    return [
+        doc
+        for file in spacy_docbin.shard_files(path)
+        for doc in DocBin().from_disk(file).get_docs(Vocab())
+    ]
 
 
 def test_spacy_docbin_maps_entities_stance_and_events(tmp_path: Path) -> None:
@@ -65,6 +72,67 @@ def test_spacy_docbin_bad_file_is_a_problem(tmp_path: Path) -> None:
     path.write_bytes(b"not a docbin")
     (problem,) = spacy_docbin.read(path)
     assert isinstance(problem, Problem) and problem.source == str(path)
+
+
+def test_spacy_docbin_writes_each_split_as_a_folder_of_shards(tmp_path: Path) -> None:
+    records = [
+        DocumentRecord(text=f"Xi {n} à Pékin.", spans=[SpanRecord(0, 2, "PER")]) for n in range(5)
+    ]
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.0, shard_size=2) as writer:
+        for record in records:
+            writer.write(record)
+    assert sorted(p.name for p in (tmp_path / "train.spacy").iterdir()) == [
+        "0000.spacy",
+        "0001.spacy",
+        "0002.spacy",
+    ]
+    assert [len(_docs(f)) for f in spacy_docbin.shard_files(tmp_path / "train.spacy")] == [2, 2, 1]
+    assert [p.name for p in (tmp_path / "dev.spacy").iterdir()] == ["0000.spacy"]  # empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.spacy", "train.spacy"]
+    back = list(spacy_docbin.read(tmp_path))
+    assert [(r.text, r.spans) for r in back if isinstance(r, DocumentRecord)] == [
+        (r.text, r.spans) for r in records
+    ]
+    assert [r.text for r in spacy_docbin.read(tmp_path / "train.spacy" / "0002.spacy")] == [
+        records[4].text
+    ]
+
+
+def test_spacy_docbin_replaces_an_older_export_and_leaves_nothing_on_failure(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "train.spacy").write_bytes(b"an older single-file export")
+    (tmp_path / "dev.spacy").mkdir()
+    (tmp_path / "dev.spacy" / "0007.spacy").write_bytes(b"a stale shard")
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.0) as writer:
+        writer.write(sample())
+    assert [len(_docs(tmp_path / name)) for name in ("train.spacy", "dev.spacy")] == [1, 0]
+    with pytest.raises(RuntimeError), spacy_docbin.Writer(tmp_path, dev_fraction=1.0) as writer:
+        writer.write(sample())
+        raise RuntimeError("cancelled")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.spacy", "train.spacy"]
+    assert [len(_docs(tmp_path / name)) for name in ("train.spacy", "dev.spacy")] == [1, 0]
+    with pytest.raises(RuntimeError), spacy_docbin.Writer(tmp_path / "new") as writer:
+        writer.write(sample())
+        raise RuntimeError("cancelled")
+    assert not (tmp_path / "new").exists()
+
+
+def _peak_bytes(out: Path, documents: int) -> int:
+    record = sample()
+    tracemalloc.start()
+    with spacy_docbin.Writer(out, dev_fraction=0.0, shard_size=10) as writer:
+        for _ in range(documents):
+            writer.write(record)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_spacy_docbin_memory_stays_flat_beyond_a_shard(tmp_path: Path) -> None:
+    _peak_bytes(tmp_path / "warm", 10)  # spaCy's imports and the French vocab
+    small, large = _peak_bytes(tmp_path / "a", 20), _peak_bytes(tmp_path / "b", 400)
+    assert large < 1.5 * small, (small, large)
 
 
 def test_spacy_docbin_config_trains_on_the_sample_corpus(tmp_path: Path) -> None:
