@@ -4,32 +4,22 @@ bar, keeps what it shows, and works again (nothing lost) once the server is back
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from gui.document_table import DocumentTableModel
 from gui.main_window import MainWindow
-from gui.settings import Settings
 from models import db
 from models.layers import find_layer
 from models.records import DocumentRecord
 from models.store import ProjectInfo, Store
-from tests.gui.conftest import screenshot
+from tests.gui.conftest import screenshot, show_window
 
 TEXTS = [f"Article {n} : Pékin et Moscou signent l’accord numéro {n}." for n in range(5)]
 LOST = "postgresql+psycopg://glose@server/glose: lost the connection to the database server"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(str(tmp_path / "glose.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -42,12 +32,7 @@ def project(store: Store) -> ProjectInfo:
 
 @pytest.fixture
 def window(qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path) -> MainWindow:
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    shown = MainWindow(store, project, "alice", settings)
-    qtbot.addWidget(shown)
-    shown.show()
-    qtbot.waitExposed(shown)
-    return shown
+    return show_window(qtbot, store, project, tmp_path)
 
 
 def server_away(monkeypatch: pytest.MonkeyPatch, *methods: str) -> list[str]:
