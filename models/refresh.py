@@ -80,18 +80,22 @@ def preannotate_learning(
     store: Store, project: ProjectInfo, *, learn: bool = True, **options: Any
 ) -> Job[PreannotateReport]:
     """``models.preannotate.preannotate`` (``options``) with the project's fine-tuned model
-    when it has one and wants it. With ``learn`` and learning on, each batch's learned
-    layers are written in the batch's transaction (so a document opened during the run is
-    seeded from them), then ``refresh`` re-derives the other unopened documents; without,
-    the raw model annotator becomes the project's model annotator."""
+    when it has one and wants it. With ``learn`` and learning on, ``refresh`` first
+    re-derives the unopened documents of earlier runs with today's memory, then each
+    batch's learned layers are written in the batch's transaction (so a document opened
+    during the run is seeded from them, and none is derived twice); otherwise the raw model
+    annotator becomes the project's model annotator."""
     if "nlp" not in options:
         path = finetuned_model(project) if learn else None
         model = str(path) if path is not None else spacy_run.DEFAULT_MODEL
         yield Progress(0, None, f"Loading {path.name if path else 'spaCy model'}…")
         options["nlp"] = load_pipeline(model, events=suggest_events(project))
     raw = spacy_run.model_annotator_name(options["nlp"])
-    if learn and learning_settings(project).learns:
+    learning = learn and learning_settings(project).learns
+    if learning:
         learned_id = use_annotator(store, project, raw, True)
+        project = store.project(project.name) or project
+        yield from refresh(store, project)
         learner = load_learner(store, project, raw)
 
         def write(session: Session, batch: dict[int, tuple[Doc, Found]]) -> None:
@@ -102,11 +106,8 @@ def preannotate_learning(
 
         options["after_batch"] = write
     report = yield from spacy_run.preannotate(store, project, **options)
-    project = store.project(project.name) or project
-    if learn:
-        yield from refresh(store, project)
-    else:
-        use_annotator(store, project, raw, False)
+    if not learning:
+        use_annotator(store, store.project(project.name) or project, raw, False)
     return report
 
 
