@@ -1,178 +1,113 @@
-"""Benchmark: ``glose export --format spacy`` (``models.transfer.export`` on a Store) against
-building the same DocBin from spaCy Docs already in memory, and peak memory, for 10× and
-100× the sample corpus (pre-annotated once with the real fr_core_news_sm).
+"""Benchmark: the spaCy DocBin writer (``models.formats.spacy_docbin.Writer``) alone, on the
+synthetic corpus of issue 8 (``scale_corpus.articles``: ~625 words and 40 entities an
+article) held in memory as records, against spaCy's own way of making the same DocBin
+(spaCy's tokenizer, a ``Doc`` per record with its entities, ``DocBin.add``, ``to_disk``,
+100 documents a file: what the writer did before) on the first ``--baseline`` documents.
+The database read is ``bench_scale.py``'s business.
 
-    .venv/bin/python tests/benchmarks/bench_export.py [--sizes 10 100]
+    .venv/bin/python tests/benchmarks/bench_export.py [--sizes 1000 10000] [--repeat 3]
+                                                      [--baseline 1000]
 
-Each size runs in its own subprocess so that its peak RSS (``ru_maxrss``) is its own; the
-Python peak of the export alone is measured with tracemalloc on a second run.
+Prints the writer's median time over ``--repeat`` runs, its main thread's CPU time (the
+zlib compression runs on a second thread), the size of the output and the Python peak
+memory of one more run (tracemalloc), then the baseline, as documents a second.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
-import sys
+import statistics
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import insert
+from scale_corpus import articles
 
 from models.formats import jsonl, spacy_docbin
-from models.jobs import run
-from models.preannotate import preannotate
+from models.formats.common import blank_nlp
 from models.records import DocumentRecord
-from models.schema import Entity, Layer
-from models.store import Store
-from models.transfer import export, import_texts
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "resources" / "corpus"
-MODEL = "model"  # the project's model annotator
 
 
-def annotated_corpus(directory: Path) -> Path:
-    """The sample corpus pre-annotated by the real model, as native JSONL."""
-    store = Store.open(str(directory / "seed.sqlite"))
-    try:
-        project = store.ensure_project("seed")
-        run(import_texts(store, project.id, [CORPUS]))
-        run(preannotate(store, project))
-        path = directory / "seed.jsonl"
-        run(export(store, project.id, path, source="model"))
-    finally:
-        store.close()
-    return path
+def corpus(size: int) -> list[DocumentRecord]:
+    return [jsonl.decode(item) for item in articles(size)]
 
 
-def copies(seed: Path, times: int) -> list[DocumentRecord]:
-    """``times`` copies of the seed records, each text made unique by a suffix."""
-    records = [r for r in jsonl.read(seed) if isinstance(r, DocumentRecord)]
-    out = []
-    for n in range(times):
+def write(records: list[DocumentRecord], out: Path) -> tuple[float, float]:
+    """(wall seconds, main-thread CPU seconds) of the writer on ``records``."""
+    began, cpu = time.perf_counter(), time.thread_time()
+    with spacy_docbin.Writer(out, dev_fraction=0.2) as writer:
         for record in records:
-            out.append(
-                DocumentRecord(text=f"{record.text}\n[{n}]", title=record.title, spans=record.spans)
-            )
-    return out
+            writer.write(record)
+    return time.perf_counter() - began, time.thread_time() - cpu
 
 
-def fill(store: Store, records: list[DocumentRecord]) -> int:
-    """Documents and the model's layers with Core inserts; returns the project id."""
-    project = store.ensure_project("bench")
-    model = store.annotator_id(project.model_annotator, "model")
-    for start in range(0, len(records), 1000):
-        page = records[start : start + 1000]
-        ids = store.add_documents(project.id, page)
-        with store.transaction() as session:
-            layers = session.scalars(
-                insert(Layer).returning(Layer.id, sort_by_parameter_order=True),
-                [{"document_id": i, "annotator_id": model, "status": "done"} for i in ids],
-            ).all()
-            rows = [
-                {"layer_id": layer, "start": s.start, "end": s.end, "label": s.label}
-                for layer, record in zip(layers, page, strict=True)
-                for s in record.spans
-            ]
-            session.execute(insert(Entity), [{**row, "origin": "model"} for row in rows])
-    return project.id
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the
-    parent across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def python_peak_mb(store: Store, project_id: int, out: Path, fmt: str) -> float:
+def peak_mb(records: list[DocumentRecord], out: Path) -> float:
     tracemalloc.start()
-    run(export(store, project_id, out, fmt=fmt, source=MODEL))
-    _, peak = tracemalloc.get_traced_memory()
+    write(records, out)
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 2**20
 
 
-def child(seed: Path, times: int) -> dict[str, Any]:
-    records = copies(seed, times)
-    with tempfile.TemporaryDirectory() as name:
-        directory = Path(name)
-        store = Store.open(str(directory / "bench.sqlite"))
-        project_id = fill(store, records)
-        spacy_docbin.blank_nlp("fr")  # loaded before any timing
-        rss_before = peak_rss_mb()
-        began = time.perf_counter()
-        report = run(export(store, project_id, directory / "a", fmt="spacy", source=MODEL))
-        export_seconds = time.perf_counter() - began
-        rss_after = peak_rss_mb()
-        spacy_peak = python_peak_mb(store, project_id, directory / "b", "spacy")
-        jsonl_peak = python_peak_mb(store, project_id, directory / "b.jsonl", "jsonl")
-        store.close()
-        began = time.perf_counter()
-        spacy_docbin.write_config(directory / "c", True, False, False)
-        config_seconds = time.perf_counter() - began
-        writer = spacy_docbin.Writer(directory / "d")
-        began = time.perf_counter()
-        docs = [writer.doc(record) for record in records]  # tokenizing: the store left out
-        tokenize_seconds = time.perf_counter() - began
-        from spacy.tokens import DocBin
+def spacy_way(records: list[DocumentRecord], out: Path) -> float:
+    """Seconds to build the same DocBin files with spaCy's objects (entities that do not
+    fit spaCy's tokens are widened, overlapping ones dropped: a baseline, not an export)."""
+    from spacy.tokens import DocBin
+    from spacy.util import filter_spans
 
-        began = time.perf_counter()
-        docbin = DocBin(store_user_data=True)
-        for doc in docs:
+    nlp = blank_nlp("fr")
+    began = time.perf_counter()
+    out.mkdir()
+    for first in range(0, len(records), spacy_docbin.SHARD_SIZE):
+        docbin = DocBin(attrs=spacy_docbin.ATTRS, store_user_data=True)
+        for record in records[first : first + spacy_docbin.SHARD_SIZE]:
+            doc = nlp.tokenizer(record.text)
+            spans = [
+                doc.char_span(s.start, s.end, s.label, alignment_mode="expand")
+                for s in record.spans
+            ]
+            doc.ents = filter_spans([span for span in spans if span is not None])
+            doc.user_data["glose"] = {"meta": record.meta}
             docbin.add(doc)
-        docbin.to_disk(directory / "d.spacy")
-        docbin_seconds = time.perf_counter() - began
-    return {
-        "times": times,
-        "documents": report.documents,
-        "export": report.documents / export_seconds,
-        "config_seconds": config_seconds,
-        "records": len(docs) / (tokenize_seconds + docbin_seconds),
-        "docs": len(docs) / docbin_seconds,
-        "rss_before": rss_before,
-        "rss_after": rss_after,
-        "spacy_peak": spacy_peak,
-        "jsonl_peak": jsonl_peak,
-        "warnings": list(report.warnings),
-    }
+        docbin.to_disk(out / f"{first // spacy_docbin.SHARD_SIZE:04d}.spacy")
+    return time.perf_counter() - began
 
 
-HEADER = (
-    "copies   docs | export spacy doc/s (config s) | records→DocBin doc/s | Docs→DocBin doc/s"
-    " | peak RSS MB before/after export | Python peak MB: spacy export, jsonl export"
-)
+def size_mb(folder: Path) -> float:
+    return sum(file.stat().st_size for file in folder.rglob("*.spacy")) / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=int, default=1000, help="documents (0: none)")
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args.seed, args.child)))
-        return
+    records = corpus(max(args.sizes))
+    import spacy.strings  # noqa: F401  (spaCy's import is the CLI's cost, not the writer's)
+
+    print("   docs | writer s (median) | doc/s   | main CPU s | output MB | Python peak MB")
     with tempfile.TemporaryDirectory() as name:
-        seed = annotated_corpus(Path(name))
-        print(HEADER)
-        for times in args.sizes:
-            command = [sys.executable, __file__, "--child", str(times), "--seed", str(seed)]
-            done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
-            r = json.loads(done.stdout.strip().splitlines()[-1])
+        directory = Path(name)
+        for size in args.sizes:
+            runs = [write(records[:size], directory / f"w{size}-{n}") for n in range(args.repeat)]
+            wall = statistics.median(run[0] for run in runs)
+            cpu = statistics.median(run[1] for run in runs)
+            peak = peak_mb(records[:size], directory / f"p{size}")
             print(
-                f"{r['times']:>5}× {r['documents']:>6} | {r['export']:>10.0f}"
-                f" ({r['config_seconds']:.2f})"
-                f" | {r['records']:>10.0f} | {r['docs']:>10.0f}"
-                f" | {r['rss_before']:>6.0f} / {r['rss_after']:<6.0f}"
-                f" | {r['spacy_peak']:>7.1f}, {r['jsonl_peak']:.1f}"
+                f"{size:>7} | {wall:>17.2f} | {size / wall:>7.0f} | {cpu:>10.2f}"
+                f" | {size_mb(directory / f'w{size}-0'):>9.1f} | {peak:>14.1f}"
+            )
+        if args.baseline:
+            blank_nlp("fr")  # loaded before the timing
+            sample = records[: args.baseline]
+            seconds = spacy_way(sample, directory / "baseline")
+            ours, _ = write(sample, directory / "ours")
+            print(
+                f"spaCy's objects on {len(sample)} docs: {seconds:.2f} s"
+                f" ({len(sample) / seconds:.0f} doc/s); the writer: {ours:.2f} s"
+                f" ({len(sample) / ours:.0f} doc/s), {seconds / ours:.0f}× faster"
             )
 
 

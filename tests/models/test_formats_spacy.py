@@ -5,16 +5,28 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import srsly
+from hypothesis import given
 
 from models.formats import spacy_docbin
-from models.records import DocumentRecord, EventRecord, Problem, SpanRecord, StanceRecord
+from models.formats.common import split_overlapping
+from models.records import (
+    ArgumentRecord,
+    DocumentRecord,
+    EventRecord,
+    Problem,
+    SpanRecord,
+    StanceRecord,
+)
 from tests.conftest import CORPUS
-from tests.models.test_formats_roundtrip import sample
+from tests.models.test_formats_roundtrip import records, sample
 
 
 def _docs(path: Path) -> list[Any]:
@@ -52,6 +64,150 @@ def test_spacy_docbin_maps_entities_stance_and_events(tmp_path: Path) -> None:
     assert sorted(back.spans, key=lambda s: (s.start, s.end)) == sorted(
         record.spans, key=lambda s: (s.start, s.end)
     )
+
+
+# newlines, a double space, a tab, astral characters, entities that begin or end inside a
+# word or on a space, adjacent entities, an event trigger inside an entity
+HARD = "Xi\tJinping 😀🇷🇺 a reçu  Poutine\n\nà Pékin-Ouest ; l’ONU 👍🏽 approuve. "
+
+
+def _hard() -> DocumentRecord:
+    def at(word: str, start: int = 0, end: int | None = None) -> tuple[int, int]:
+        offset = HARD.index(word)
+        return offset + start, offset + (len(word) if end is None else end)
+
+    return DocumentRecord(
+        text=HARD,
+        title="Difficile",
+        meta={"source": "test"},
+        spans=[
+            SpanRecord(*at("Xi\tJinping"), "PER"),
+            SpanRecord(*at("Jinping 😀", 3, 9), "MISC"),  # "ping 😀": mid-word, overlapping
+            SpanRecord(*at("  Poutine", 1), "PER"),  # " Poutine": begins on a space
+            SpanRecord(*at("Pékin-Ouest", 0, 5), "LOC"),  # "Pékin" of "Pékin-Ouest"
+            SpanRecord(*at("Pékin-Ouest", 5), "LOC"),  # "-Ouest": adjacent to it
+            SpanRecord(*at("l’ONU 👍🏽", 2), "ORG"),  # "ONU 👍🏽"
+            SpanRecord(*at("approuve. "), "MISC"),  # ends with the text's last space
+        ],
+        stance=[StanceRecord("RUSSIE", "favorable", ((0, 10),))],
+        events=[
+            EventRecord("RENCONTRE_SOMMET", at("reçu", 1, 3), (ArgumentRecord("hôte", 0, 10),))
+        ],
+        external_id="hard-1",
+    )
+
+
+def _payload(path: Path) -> dict[str, Any]:
+    message: dict[str, Any] = srsly.msgpack_loads(zlib.decompress(path.read_bytes()))
+    return message
+
+
+def _check_docs_match_records(out: Path, written: list[DocumentRecord]) -> None:
+    """spaCy's DocBin reads the export into Docs that hold the records' annotations, and
+    writes these Docs back in the export's bytes (but the norms spaCy adds to strings)."""
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    files = spacy_docbin.shard_files(out / "train.spacy")
+    docs = [doc for file in files for doc in DocBin().from_disk(file).get_docs(Vocab())]
+    assert len(docs) == len(written)
+    for doc, record in zip(docs, written, strict=True):
+        kept, left = split_overlapping(record.spans)
+        assert doc.text == record.text
+        assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [
+            (s.start, s.end, s.label) for s in kept
+        ]
+        assert [(s.start_char, s.end_char, s.label_) for s in doc.spans.get("sc", [])] == [
+            (s.start, s.end, s.label) for s in left
+        ]
+        assert [(s.start_char, s.end_char, s.label_) for s in doc.spans.get("events", [])] == [
+            (*e.trigger, e.type) for e in record.events
+        ]
+        assert doc.cats == {spacy_docbin.category(s.target, s.value): 1.0 for s in record.stance}
+        back = spacy_docbin.record_of(doc)  # what user_data holds
+        assert (back.title, back.meta, back.external_id, back.annotator, back.status) == (
+            record.title,
+            record.meta,
+            record.external_id,
+            record.annotator,
+            record.status,
+        )
+        assert [e.args for e in back.events] == [e.args for e in record.events]
+        assert [s.evidence for s in back.stance] == [s.evidence for s in record.stance]
+    again = DocBin(attrs=spacy_docbin.ATTRS, store_user_data=True, docs=docs).to_bytes()
+    ours, theirs = _payload(files[0]), srsly.msgpack_loads(zlib.decompress(again))
+    assert list(ours) == list(theirs)
+    for key in ours:
+        if key != "strings":
+            assert ours[key] == theirs[key], key
+    norms = {token.norm_ for doc in docs for token in doc}
+    assert set(ours["strings"]) <= set(theirs["strings"]) <= set(ours["strings"]) | norms
+
+
+def test_spacy_docbin_is_what_spacy_reads_and_writes(tmp_path: Path) -> None:
+    written = [_hard(), sample(), DocumentRecord(text=""), DocumentRecord(text="  ")]
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.0) as writer:
+        for record in written:
+            writer.write(record)
+    assert writer.overlapping == 1
+    _check_docs_match_records(tmp_path, written)
+    (doc, *_) = _docs(tmp_path / "train.spacy")
+    assert [(e.text, e.label_) for e in doc.ents][1:4] == [
+        (" Poutine", "PER"),
+        ("Pékin", "LOC"),
+        ("-Ouest", "LOC"),
+    ]
+
+
+@given(record=records())
+def test_spacy_docbin_random_records_are_what_spacy_reads_and_writes(
+    record: DocumentRecord,
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        with spacy_docbin.Writer(Path(directory), dev_fraction=0.0) as writer:
+            writer.write(record)
+        _check_docs_match_records(Path(directory), [record])
+
+
+def test_spacy_docbin_tokens_split_at_entity_edges_only_where_needed(tmp_path: Path) -> None:
+    with spacy_docbin.Writer(tmp_path, dev_fraction=0.0) as writer:
+        writer.write(_hard())
+        writer.write(DocumentRecord(text=HARD))
+    annotated, plain = _docs(tmp_path / "train.spacy")
+    assert [(t.text, t.whitespace_) for t in plain] == [
+        ("Xi", ""),
+        ("\t", ""),
+        ("Jinping", " "),
+        ("😀", ""),
+        ("🇷", ""),
+        ("🇺", " "),
+        ("a", " "),
+        ("reçu", " "),
+        (" ", ""),
+        ("Poutine", ""),
+        ("\n\n", ""),
+        ("à", " "),
+        ("Pékin-Ouest", " "),
+        (";", " "),
+        ("l’", ""),
+        ("ONU", " "),
+        ("👍", ""),
+        ("🏽", " "),
+        ("approuve", ""),
+        (".", " "),
+    ]
+    split = {"Jin", "ping", "Pékin", "-Ouest", "r", "eç", "u"}
+    assert split <= {t.text for t in annotated} and not split & {t.text for t in plain}
+    assert annotated[-1].text == " "  # an entity ends with the text's last space
+
+
+def test_spacy_docbin_refuses_a_span_outside_its_text(tmp_path: Path) -> None:
+    record = DocumentRecord(text="Xi à Pékin.", spans=[SpanRecord(5, 12, "LOC")])
+    writer = spacy_docbin.Writer(tmp_path / "out", dev_fraction=0.0)
+    with pytest.raises(ValueError, match="outside the text"), writer:
+        writer.write(DocumentRecord(text="Poutine", spans=[SpanRecord(0, 7, "PER")]))
+        writer.write(record)
+    assert not (tmp_path / "out").exists()
 
 
 def test_spacy_docbin_split_is_deterministic_and_order_free(tmp_path: Path) -> None:
