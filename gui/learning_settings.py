@@ -1,6 +1,7 @@
 """Pre-annotation that learns, in the main window: the Model menu (Fine-tune…, Learning
-Settings…, Refresh Pre-annotation), a background refresh whenever the analyst marks a
-document done, and tooltips saying why a span was pre-annotated as it is.
+Settings…, Refresh Pre-annotation), a background refresh of the next documents whenever
+the analyst marks a document done, the learned layer of a document brought up to date
+before it is first opened, and tooltips saying why a span was pre-annotated as it is.
 
 Everything here drives ``models.learning`` / ``models.refresh`` / ``models.training``
 jobs through ``gui.workers.JobWorker`` (progress and Cancel in the status bar).
@@ -29,14 +30,14 @@ from models.learning import (
     Learner,
     LearningSettings,
     RefreshReport,
+    current_learner,
     explain,
     learning_settings,
-    load_learner,
     raw_name,
     raw_spans,
     set_learning,
 )
-from models.refresh import refresh
+from models.refresh import ensure_current, refresh, refresh_near
 from models.store import ProjectInfo, Store
 from models.training import MODEL_SETTING, TrainReport, train
 
@@ -82,18 +83,25 @@ class LearningSettingsDialog(QDialog):
 
 
 class LearningController(QObject):
-    """The main window's learning features; ``MainWindow`` creates one after its menus."""
+    """The main window's learning features; ``MainWindow`` creates one after its menus.
+
+    One refresh job at a time: after a "done", ``refresh`` learns the correction and
+    derives the next documents of the queue; ``refresh_all`` (the menu, new settings) every
+    stale one. A refresh asked for while one runs supersedes it (a pass over the corpus is
+    finished first). ``learner`` is the one the last refresh derived with: ``prepare``
+    derives with it the learned layer of a document about to be seeded from it."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.refreshing: JobWorker | None = None
         self.training: JobWorker | None = None
-        self._again = False  # a document was marked done while a refresh ran
-        self._learner: Learner | None = None
+        self.learner: Learner | None = None
+        self._full = False  # the running refresh is a pass over the corpus
+        self._pending: bool | None = None  # a refresh to run next (True: a full one)
         menu = window.menuBar().addMenu(self.tr("&Model"))
         self.train_action = window._action(self.tr("&Fine-tune…"), self.ask_training)
-        self.refresh_action = window._action(self.tr("&Refresh Pre-annotation"), self.refresh)
+        self.refresh_action = window._action(self.tr("&Refresh Pre-annotation"), self.refresh_all)
         self.settings_action = window._action(self.tr("Learning &Settings…"), self.edit_settings)
         menu.addActions([self.train_action, self.refresh_action, self.settings_action])
         window.editor.changed.connect(self._changed)
@@ -108,7 +116,6 @@ class LearningController(QObject):
         project = self.store.project(self.window.project.name)
         if project is not None:
             self.window.project = project
-        self._learner = None
 
     # -- refresh after corrections --------------------------------------------------------
     def _changed(self, changes: Changes) -> None:
@@ -126,20 +133,53 @@ class LearningController(QObject):
         if layer is not None and layer.status == "done":
             self.refresh()
 
+    def prepare(self, document_id: int) -> None:
+        """Before the analyst's layer of the document is seeded: derive its learned layer
+        if it may be stale. Without a learner yet, start a refresh that makes one."""
+        if self.learner is not None:
+            ensure_current(self.store, self.window.project, self.learner, document_id)
+        elif self.refreshing is None and self._learns():
+            self.refresh()
+
+    def _learns(self) -> bool:
+        """Whether the project's model annotator is a learned one."""
+        model = self.window.project.model_annotator
+        return raw_name(model) != model
+
     def refresh(self) -> JobWorker | None:
-        """Re-derive the pre-annotation of unopened documents in the background."""
+        """Learn the new corrections and derive the next documents of the queue."""
+        return self._refresh(full=False)
+
+    def refresh_all(self) -> JobWorker | None:
+        """Derive every stale learned layer of the documents no analyst has opened."""
+        return self._refresh(full=True)
+
+    def _refresh(self, *, full: bool) -> JobWorker | None:
         if self.refreshing is not None:
-            self._again = True
+            if not self._full:  # superseded: the next one learns more
+                self._pending = full or bool(self._pending)
+                self.refreshing.cancel()
+            elif not full and self._pending is None:  # a done during a pass: after it
+                self._pending = False
             return None
         self.project_changed()
-        worker = JobWorker(refresh(self.store, self.window.project), "refresh")
-        self.refreshing = worker
+        project, window = self.window.project, self.window
+        job = (
+            refresh(self.store, project, learner=self.learner)
+            if full
+            else refresh_near(
+                self.store, project, window.position, learner=self.learner, queue=window.queue
+            )
+        )
+        worker = JobWorker(job, "refresh")
+        self.refreshing, self._full = worker, full
         worker.signals.finished.connect(self._refreshed)
         for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
             signal.connect(self._refresh_ended)
-        return self.window._start(worker, self.tr("Learning from corrections"), quiet=True)
+        return self.window._start(worker, self.tr("Learning from corrections"), quiet=not full)
 
     def _refreshed(self, report: RefreshReport) -> None:
+        self.learner = report.learner
         self.project_changed()
         self.window.model_id = model_annotator_id(self.store, self.window.project.model_annotator)
         self.window.model.refresh()
@@ -150,9 +190,9 @@ class LearningController(QObject):
 
     def _refresh_ended(self, *_: Any) -> None:
         self.refreshing = None
-        if self._again:
-            self._again = False
-            self.refresh()
+        pending, self._pending = self._pending, None
+        if pending is not None and self.window.isVisible():  # not once the window closed
+            self._refresh(full=pending)
 
     # -- fine-tuning ------------------------------------------------------------------------
     def ask_training(self) -> None:
@@ -193,7 +233,7 @@ class LearningController(QObject):
 
     def apply_settings(self, settings: LearningSettings) -> None:
         set_learning(self.store, self.window.project.id, settings)
-        self.refresh()
+        self.refresh_all()  # every learned layer is stale: a pass the analyst can cancel
 
     def reason(self, span: EntitySpan) -> str | None:
         """Why the span under the mouse was pre-annotated so (memory or rules), if it was."""
@@ -201,8 +241,8 @@ class LearningController(QObject):
         if document_id is None or span.origin not in ("pattern", "model"):
             return None
         project = self.window.project
-        if self._learner is None:
-            self._learner = load_learner(self.store, project, raw_name(project.model_annotator))
+        if self.learner is None:
+            self.learner = current_learner(self.store, project, None)
         text = self.store.document(document_id).text
         placed = (span.start, span.end, span.label, span.origin)
-        return explain(self._learner, text, placed, raw_spans(self.store, project, document_id))
+        return explain(self.learner, text, placed, raw_spans(self.store, project, document_id))

@@ -17,9 +17,14 @@ Spans the memory relabels or adds have origin "pattern"; ``Memory.reason`` says 
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from models.normalise import normalise
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
 MAJORITY = 2 / 3
 SUPPRESS = ""  # the decision of a suppressed form
 Placed = tuple[int, int, str, str]  # start, end, label, origin
+# One blank pipeline per language for every memory (the first takes seconds to make); its
+# tokenizer and the matchers on its vocabulary are used by one thread at a time.
+_SPACY = threading.Lock()
 
 
 def form_of(surface: str) -> str:
@@ -61,7 +69,6 @@ class Memory:
         self.language = language
         self.forms: dict[str, FormStats] = {}
         self._matchers: dict[int, Any] = {}  # PhraseMatcher (None: no form has a label)
-        self._blank: Any = None
 
     def __len__(self) -> int:
         return len(self.forms)
@@ -93,6 +100,21 @@ class Memory:
         stats = self.forms.get(form_of(surface))
         return stats.decision() if stats is not None else None
 
+    def decisions(self) -> dict[str, str]:
+        """Form → label or SUPPRESS, for every form that is not left to the model: all
+        ``apply`` depends on (two memories with the same decisions place the same spans)."""
+        decided = ((form, stats.decision()) for form, stats in self.forms.items())
+        return {form: decision for form, decision in decided if decision is not None}
+
+    def copy(self) -> Memory:
+        """A memory with the same counts (and its own matchers)."""
+        twin = Memory(self.language)
+        twin.forms = {
+            form: FormStats(Counter(s.labels), Counter(s.annotators), s.kept, s.deleted)
+            for form, s in self.forms.items()
+        }
+        return twin
+
     def apply(self, text: str, spans: Iterable[Span], doc: Doc | None = None) -> list[Placed]:
         """The model's ``spans`` of ``text`` after the memory, sorted; ``doc`` (optional) is
         the tokenized normalised text (spaCy's Doc of the pre-annotation run)."""
@@ -108,7 +130,9 @@ class Memory:
         taken = bytearray(len(text) + 1)
         for start, end, _, _ in placed:
             taken[start:end] = b"\1" * (end - start)
-        for start, end, label in self._matches(text, doc):
+        with _SPACY:
+            matches = self._matches(text, doc)
+        for start, end, label in matches:
             if not any(taken[start:end]):
                 taken[start:end] = b"\1" * (end - start)
                 placed.append((start, end, label, "pattern"))
@@ -130,12 +154,13 @@ class Memory:
         ]
         return sorted(found, key=lambda span: (span[0] - span[1], span[0]))
 
-    def _tokenizer(self) -> Any:
-        if self._blank is None:
-            import spacy
+    def warm(self) -> None:
+        """Make the tokenizer and the matcher now (the first tokenizer takes seconds)."""
+        with _SPACY:
+            self._matcher(self._tokenizer()(""))
 
-            self._blank = spacy.blank(self.language)
-        return self._blank.tokenizer
+    def _tokenizer(self) -> Any:
+        return _blank(self.language).tokenizer
 
     def _matcher(self, doc: Doc) -> Any:
         """A PhraseMatcher on ``doc``'s vocabulary, one key per label; None when no form
@@ -173,6 +198,24 @@ class Memory:
             text += " (" + ", ".join(f"{other} {_times(n)}" for other, n in others) + ")"
         text += f" by {who}"
         return text if stats.decision() else f"ambiguous: {text}, left to the model"
+
+
+@cache
+def _blank(language: str) -> Any:
+    import spacy
+
+    return spacy.blank(language)
+
+
+def encode_decisions(decisions: dict[str, str]) -> str:
+    """``Memory.decisions`` as a short string (sorted JSON, compressed): equal decisions,
+    equal strings."""
+    data = json.dumps(sorted(decisions.items()), ensure_ascii=False, separators=(",", ":"))
+    return base64.b64encode(zlib.compress(data.encode("utf-8"), 6)).decode("ascii")
+
+
+def decode_decisions(encoded: str) -> dict[str, str]:
+    return dict(json.loads(zlib.decompress(base64.b64decode(encoded))))
 
 
 def _times(count: int) -> str:

@@ -3,6 +3,7 @@ settings dialog and the tooltips of learned spans; no spaCy."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +14,13 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
 from gui.main_window import MainWindow
-from models.commands import RelabelEntity
+from models.commands import RelabelEntity, SetStatus
 from models.jobs import Job, run
-from models.layers import entities, find_layer
-from models.learning import LearningSettings, learned_name, learning_settings
+from models.layers import entities, find_layer, open_layer
+from models.learning import LearningSettings, RefreshReport, learned_name, learning_settings
 from models.preannotate import Found, _write_layers
 from models.records import DocumentRecord, Progress
-from models.refresh import refresh
+from models.refresh import refresh, refresh_near
 from models.store import DEFAULT_MODEL, ProjectInfo, Store
 from models.training import TrainReport
 from tests.gui.conftest import show_window
@@ -75,7 +76,7 @@ def test_learning_settings_done_refreshes_unopened_documents(
     window.done_and_next()
     worker = window.learning.refreshing
     assert worker is not None
-    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=10000)
+    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=30000)
     # the second document is open now (seeded before the refresh), the third is refreshed
     assert _learned(store, 2) == [("Xi", "PER", "pattern"), ("Chine", "LOC", "model")]
     assert "2 forms learned" in window.statusBar().currentMessage()
@@ -109,7 +110,7 @@ def test_learning_settings_dialog_saves_and_refreshes(
     dialog.accept()
     worker = window.learning.refreshing
     assert worker is not None
-    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=10000)
+    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=30000)
     assert learning_settings(window.project) == LearningSettings(False, True, True)
     assert _learned(store, 2) == [("Xi", "MISC", "model"), ("la Chine", "LOC", "model")]
 
@@ -143,3 +144,67 @@ def test_learning_settings_fine_tune_shows_progress_and_cancels(
     with qtbot.waitSignal(worker.signals.cancelled, timeout=10000):
         worker.cancel()
     qtbot.waitUntil(lambda: window.learning.training is None)
+
+
+def test_learning_settings_open_derives_a_stale_learned_layer(
+    qtbot: QtBot, window: MainWindow, store: Store
+) -> None:
+    """bob's correction (on a document alice has) is learned without deriving anything;
+    alice opening the third document derives its learned layer just before seeding."""
+    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=30000)
+    project = window.project
+    first = window.document_id
+    assert first is not None
+    bob = store.annotator_id("bob")
+    layer = open_layer(store, first, bob, store.annotator_id(project.model_annotator))
+    assert layer is not None
+    xi = next(e for e in entities(store, layer.id) if e.label == "MISC")
+    store.do(RelabelEntity(xi.id, label="PER"))
+    store.do(SetStatus(layer.id, "done"))
+    report = run(refresh_near(store, project, 0, learner=window.learning.learner, count=0))
+    window.learning.learner = report.learner
+    assert _learned(store, 2)[0] == ("Xi", "MISC", "model")  # stale, not derived yet
+    third = store.document_rows(project.id, window.annotator_id, 0, 9)[2].id
+    window.open_document(third)
+    assert ("Xi", "PER", "pattern") in [
+        (TEXTS[2][s.start : s.end], s.label, s.origin) for s in window.view.spans
+    ]
+
+
+def test_learning_settings_refresh_supersedes_the_running_one(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most one refresh runs: a new "done" cancels the running one and starts after it;
+    a pass over the corpus is not cancelled by a "done", which is learned after it."""
+    qtbot.waitUntil(lambda: window.learning.refreshing is None, timeout=30000)
+    started: list[str] = []
+    closed: list[str] = []
+
+    def endless(kind: str) -> Job[RefreshReport]:
+        started.append(kind)
+        try:
+            while True:
+                time.sleep(0.005)
+                yield Progress(0, None, kind)
+        finally:
+            closed.append(kind)
+
+    monkeypatch.setattr("gui.learning_settings.refresh_near", lambda *a, **k: endless("near"))
+    monkeypatch.setattr("gui.learning_settings.refresh", lambda *a, **k: endless("full"))
+    learning = window.learning
+    first = learning.refresh()
+    qtbot.waitUntil(lambda: started == ["near"], timeout=10000)  # running
+    assert first is not None and learning.refresh() is None
+    qtbot.waitUntil(lambda: started == ["near", "near"], timeout=10000)
+    assert closed == ["near"] and learning.refreshing is not first
+    learning.refresh_all()
+    qtbot.waitUntil(lambda: started[-1] == "full", timeout=10000)
+    learning.refresh()  # during the pass: not cancelled, queued
+    learning.refresh()
+    qtbot.wait(100)
+    assert started == ["near", "near", "full"] and closed == ["near", "near"]
+    assert learning.refreshing is not None
+    learning.refreshing.cancel()  # the analyst's Cancel button
+    qtbot.waitUntil(lambda: started == ["near", "near", "full", "near"], timeout=10000)
+    learning.refreshing.cancel()
+    qtbot.waitUntil(lambda: learning.refreshing is None, timeout=10000)
