@@ -28,6 +28,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from models.checkpoint import Checkpointer
+
 ENV_VAR = "GLOSE_DB"
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "glose_write"  # execution option: this transaction writes (BEGIN IMMEDIATE)
@@ -91,6 +93,7 @@ def _sqlite_pragmas(read_only: bool) -> Any:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not read_only:
             cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")  # models.checkpoint does it
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -124,6 +127,10 @@ def create_glose_engine(url: URL, *, read_only: bool = False) -> Engine:
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _sqlite_pragmas(read_only))
     event.listen(engine, "begin", _begin)
+    if not in_memory and not read_only:
+        checkpointer = Checkpointer(database)
+        checkpointer.start()
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
     return engine
 
 

@@ -2,7 +2,7 @@
 
 Mapping of a record to a ``Doc``:
 
-- tokens: ``models.tokens.split_tokens`` (the rules of the editor's tokens: words with
+- tokens: ``models.token_arrays.split_tokens`` (the rules of the editor's tokens: words with
   their inner hyphens, elisions, numbers, each other symbol alone; one space after a token
   is its trailing space), split wherever an entity or event trigger begins or ends, so that
   each of them covers whole tokens at its exact offsets (never moved). These are not the
@@ -69,7 +69,7 @@ from models.records import (
     SpanRecord,
     StanceRecord,
 )
-from models.tokens import TokenCache, TokenIds
+from models.token_arrays import TokenCache, TokenIds
 
 STANCE_PREFIX = "stance:"
 EVENTS_KEY = "events"

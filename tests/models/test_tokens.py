@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from models.tokens import TokenCache, TokenIndex, split_tokens, token_spans
+from models.token_arrays import TokenCache, split_tokens
+from models.tokens import TokenIndex, token_spans
 
 TEXT = "L’accord de Vladimir Poutine, aujourd’hui à Moscou. Il a payé 1,5 milliard."
 
