@@ -1,7 +1,7 @@
 """Inter-annotator agreement: nominal measures, span and event measures, corpus aggregate.
 
-Pure Python over plain records (``models.records``): no ORM, no Qt. Undefined scores are
-``Measure(None, reason)``, never a crash or a made-up 1.0.
+Plain records (``models.records``) in, numpy columns for a corpus's spans: no ORM, no Qt.
+Undefined scores are ``Measure(None, reason)``, never a crash or a made-up 1.0.
 """
 
 from models.agreement.categorical import (

@@ -1,4 +1,7 @@
-"""Agreement over a corpus, streamed: documents go through one at a time into counters.
+"""Agreement over a corpus, streamed: documents go through a page at a time into counters
+(integers, so the order of the pages changes nothing). A page's spans are numpy columns
+measured together (``models.agreement.page``); stance and events, a few per document,
+stay records.
 
 The result is the JSON-ready structure of ``glose agreement --format json``::
 
@@ -20,27 +23,24 @@ rated by the same number of raters, uses the documents rated by every annotator.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+import numpy as np
+
 from models.agreement.categorical import CohenKappa, FleissKappa, KrippendorffAlpha, Measure
-from models.agreement.spans import (
-    F1Counts,
-    exact_matches,
-    iob_tags,
-    overlap_matches,
-    trigger_spans,
-    trigger_type_pairs,
-)
+from models.agreement.chunks import chunk_tokenizer
+from models.agreement.page import Page, SpanIdentities, label_codes, pair_spans, token_units
+from models.agreement.spans import F1Counts, exact_matches, trigger_spans, trigger_type_pairs
 from models.jobs import Job
-from models.records import DocumentRecord, Progress
-from models.tokens import token_spans
+from models.records import DocumentRecord, EventRecord, Progress, StanceRecord
 
 FEWER_THAN_TWO = "fewer than two annotators"
 NOTHING_SHARED = "no document annotated by both"
+PAGE = 200  # documents measured together at most
+CHARACTERS = 2_000_000  # ... and about as many characters of text at most (numpy arrays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,7 @@ class CorpusAgreement:
         self._pairs = {pair: _Pair() for pair in combinations(self.annotators, 2)}
         self._alpha_token = KrippendorffAlpha()
         self._targets: dict[str, _Target] = {}
+        self._tokenize = chunk_tokenizer()
         for target in targets:
             self._target(target)
 
@@ -91,38 +92,77 @@ class CorpusAgreement:
         return self._targets[name]
 
     def add(self, document: AnnotatedDocument) -> None:
-        self.documents += 1
-        layers = {
-            name: record
-            for name in self.annotators
-            if (record := document.layers.get(name)) is not None
-        }
-        tokens = token_spans(document.text) if len(layers) > 1 else []
-        tags = {name: iob_tags(record.spans, tokens) for name, record in layers.items()}
-        for (a, b), pair in self._pairs.items():
-            if a in layers and b in layers:
-                self._add_pair(pair, layers[a], layers[b], tags[a], tags[b])
-        if len(tags) > 1:
-            for unit, count in Counter(zip(*tags.values(), strict=True)).items():
-                self._alpha_token.add(unit, count)
-        self._add_stance(layers)
+        self.add_page(self.page([document]))
+
+    def page(self, documents: Sequence[AnnotatedDocument]) -> Page:
+        """The documents as a page of columns (annotators in ``self.annotators`` order)."""
+        present = np.zeros((len(documents), len(self.annotators)), dtype=bool)
+        rows: list[tuple[int, int, int, int]] = []
+        labels: list[str] = []
+        stance: list[dict[int, list[StanceRecord]]] = [{} for _ in documents]
+        events: list[dict[int, list[EventRecord]]] = [{} for _ in documents]
+        for index, document in enumerate(documents):
+            for annotator, name in enumerate(self.annotators):
+                record = document.layers.get(name)
+                if record is None:
+                    continue
+                present[index, annotator] = True
+                rows += [(index, annotator, span.start, span.end) for span in record.spans]
+                labels += [span.label for span in record.spans]
+                if record.stance:
+                    stance[index][annotator] = record.stance
+                if record.events:
+                    events[index][annotator] = record.events
+        names, codes = label_codes(labels)
+        columns = np.array(rows, dtype=np.int64).reshape(-1, 4).T
+        return Page(
+            [d.text for d in documents],
+            present,
+            names,
+            columns[0],
+            columns[1],
+            columns[2],
+            columns[3],
+            codes,
+            stance,
+            events,
+        )
+
+    def add_page(self, page: Page) -> None:
+        """A page of documents (annotators in ``self.annotators`` order)."""
+        self.documents += len(page.texts)
+        spans = SpanIdentities(page)
+        names = self.annotators
+        with_events = [index for index, events in enumerate(page.events) if events]
+        for (a, b), pair in zip(
+            combinations(range(len(names)), 2), self._pairs.values(), strict=True
+        ):
+            both = page.present[:, a] & page.present[:, b]
+            pair.documents += int(both.sum())
+            counts = pair_spans(page, spans, a, b)
+            pair.exact.add_counts(counts.exact, counts.count_a, counts.count_b)
+            pair.overlap.add_counts(counts.overlap, counts.count_a, counts.count_b)
+            for events in (page.events[index] for index in with_events if both[index]):
+                self._add_events(pair, events.get(a, ()), events.get(b, ()))
+        for unit, count in token_units(page, self._tokenize).items():
+            self._alpha_token.add(unit, count)
+            for (tag_a, tag_b), pair in zip(
+                combinations(unit, 2), self._pairs.values(), strict=True
+            ):
+                if tag_a is not None and tag_b is not None:
+                    pair.tokens.add(tag_a, tag_b, count)
+        for by_annotator in page.stance:
+            if by_annotator:
+                self._add_stance({names[a]: records for a, records in by_annotator.items()})
 
     @staticmethod
-    def _add_pair(
-        pair: _Pair, a: DocumentRecord, b: DocumentRecord, tags_a: list[str], tags_b: list[str]
-    ) -> None:
-        pair.documents += 1
-        pair.exact.add(exact_matches(a.spans, b.spans), a.spans, b.spans)
-        pair.overlap.add(overlap_matches(a.spans, b.spans), a.spans, b.spans)
-        pair.tokens.add_parallel(tags_a, tags_b)
-        triggers_a, triggers_b = trigger_spans(a.events), trigger_spans(b.events)
+    def _add_events(pair: _Pair, a: Sequence[EventRecord], b: Sequence[EventRecord]) -> None:
+        triggers_a, triggers_b = trigger_spans(a), trigger_spans(b)
         pair.triggers.add(exact_matches(triggers_a, triggers_b), triggers_a, triggers_b)
-        pair.types.pairs.update(trigger_type_pairs(a.events, b.events).pairs)
+        pair.types.pairs.update(trigger_type_pairs(a, b).pairs)
 
-    def _add_stance(self, layers: Mapping[str, DocumentRecord]) -> None:
-        values = {
-            name: {s.target: s.value for s in record.stance} for name, record in layers.items()
-        }
+    def _add_stance(self, layers: Mapping[str, Sequence[StanceRecord]]) -> None:
+        values = {name: {s.target: s.value for s in stance} for name, stance in layers.items()}
         for name in sorted({target for by_target in values.values() for target in by_target}):
             target = self._target(name)
             given = {a: by_target[name] for a, by_target in values.items() if name in by_target}
@@ -215,7 +255,19 @@ def corpus_agreement(
     that order, even without data; others met in the documents follow.
     """
     agreement = CorpusAgreement(annotators, labels, targets)
-    for document in documents:
-        agreement.add(document)
-        yield Progress(agreement.documents, total, "agreement")
+    page: list[AnnotatedDocument] = []
+    characters = 0
+    for done, document in enumerate(documents, 1):
+        page.append(document)
+        characters += len(document.text)
+        if page_full(len(page), characters):
+            agreement.add_page(agreement.page(page))
+            page, characters = [], 0
+        yield Progress(done, total, "agreement")
+    agreement.add_page(agreement.page(page))
     return agreement.result()
+
+
+def page_full(documents: int, characters: int) -> bool:
+    """Whether a page of that many documents and characters is to be measured now."""
+    return documents >= PAGE or characters >= CHARACTERS

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from models.agreement import store_io
+from models.agreement import corpus, store_io
+from models.agreement.corpus import AnnotatedDocument
 from models.agreement.store_io import AgreementError, participants, store_agreement
 from models.annotator_stats import annotator_progress
 from models.jobs import run
-from models.layer_io import write_layer
+from models.layer_io import write_layer, write_layers
 from models.records import DocumentRecord, EventRecord, Progress, SpanRecord, StanceRecord
 from models.schema import Layer
 from models.store import DEFAULT_MODEL, ProjectInfo, Store
+from tests.models.test_agreement_columns import reference_agreement
 
 T1 = "Vladimir Poutine a reçu Xi Jinping à Moscou."
 T2 = "Pékin et Moscou signent un accord."
@@ -81,7 +84,7 @@ def test_agreement_store_done_layers_by_hand(store: Store) -> None:
     assert result["annotators"] == [DEFAULT_MODEL, "alice", "bob"]
     assert result["kinds"] == {DEFAULT_MODEL: "model", "alice": "human", "bob": "human"}
     assert result["documents"] == 3  # the fourth has no layer
-    assert [(s.done, s.total) for s in steps] == [(1, 3), (2, 3), (3, 3)]
+    assert [(s.done, s.total) for s in steps] == [(3, 3)]  # one page
     entities = pairs(result["entities"])
     model_alice = entities[(DEFAULT_MODEL, "alice")]
     assert model_alice["documents"] == 2
@@ -156,7 +159,9 @@ def test_agreement_store_pages_give_the_same_result(
     project = build_corpus(store)
     whole = run(store_agreement(store, project, status="any"))
     monkeypatch.setattr(store_io, "PAGE", 1)
-    assert run(store_agreement(store, project, status="any")) == whole
+    steps: list[Progress] = []
+    assert run(store_agreement(store, project, status="any"), steps.append) == whole
+    assert [(s.done, s.total) for s in steps] == [(1, 3), (2, 3), (3, 3)]
 
 
 def test_agreement_store_empty_project_is_undefined(store: Store) -> None:
@@ -179,3 +184,73 @@ def test_annotator_stats_progress_and_speed(store: Store) -> None:
     assert (model.done, model.kind) == (3, "model")
     assert model.speed().value is None
     assert model.speed().reason == "no time recorded on the documents done"
+
+
+WORDS = [
+    "Poutine",
+    "Xi",
+    "Jinping",
+    "à",
+    "Moscou,",
+    "l’accord",
+    "d’un",
+    "2,5",
+    "Pékin.",
+    "«",
+    "Pe\u0301kin",
+]
+LABELS = ["PER", "LOC", "ORG", "LIEU,É"]  # a label with a comma and a non-ASCII letter
+
+
+def random_layer(rng: random.Random, text: str) -> DocumentRecord:
+    """Spans (overlapping, repeated, cut mid-word), stance and events on ``text``."""
+    spans = []
+    for _ in range(rng.randrange(8)):
+        start = rng.randrange(len(text))
+        spans.append(
+            SpanRecord(start, min(len(text), start + rng.randint(1, 12)), rng.choice(LABELS))
+        )
+    spans += spans[: rng.randrange(2)]  # the same span twice
+    stance = [
+        StanceRecord(t, rng.choice(["favorable", "neutre"]))
+        for t in ["RUSSIE", "CHINE"]
+        if rng.random() < 0.5
+    ]
+    events = [EventRecord(rng.choice(["SOMMET", "VISITE"]), (s.start, s.end)) for s in spans[:2]]
+    return DocumentRecord("", spans=spans, stance=stance, events=events, status="done")
+
+
+def test_agreement_store_equals_one_document_at_a_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random layers read from the store in pages and sub-pages give the measures worked
+    out one document at a time from the same records."""
+    rng = random.Random(8)
+    project = store.ensure_project("random")
+    texts = [" ".join(rng.choices(WORDS, k=rng.randint(3, 30))) + f" {n}" for n in range(40)]
+    ids = [i for i in store.add_documents(project.id, [DocumentRecord(t) for t in texts]) if i]
+    names = ["ann", "bob", "cy"]
+    annotators = {name: store.annotator_id(name) for name in names}
+    records = {
+        (document_id, annotators[name]): random_layer(rng, text)
+        for document_id, text in zip(ids, texts, strict=True)
+        for name in names
+        if rng.random() < 0.8
+    }
+    with store.transaction() as session:
+        write_layers(session, records)
+    monkeypatch.setattr(store_io, "PAGE", 7)
+    monkeypatch.setattr(corpus, "CHARACTERS", 300)  # pages of a few documents
+    result = run(store_agreement(store, project, names, status="any"))
+    documents = [
+        AnnotatedDocument(text, layers)
+        for document_id, text in zip(ids, texts, strict=True)
+        if (layers := {n: records.get((document_id, annotators[n])) for n in names})
+        and any(layers.values())
+    ]
+    schema = project.schema
+    expected = reference_agreement(
+        names, documents, schema.entity_ids, [target.id for target in schema.stance_targets]
+    )
+    assert {key: result[key] for key in expected} == expected
+    assert result["entities"]["pairs"][0]["per_label"]["LIEU,É"]["f1_exact"] is not None
