@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,28 +56,15 @@ class EventView:
 
 def events(store: Store, layer_id: int, *, include_rejected: bool = False) -> list[EventView]:
     with store.reading() as session:
-        query = select(Event).where(Event.layer_id == layer_id)
-        if not include_rejected:
-            query = query.where(Event.state != "rejected")
-        rows = session.scalars(query.order_by(Event.trigger_start, Event.id)).all()
+        query = _EVENTS if include_rejected else _SHOWN_EVENTS
+        rows = session.execute(query, {"layer": layer_id}).all()
         arguments: dict[int, list[ArgumentView]] = {row.id: [] for row in rows}
-        for argument, entity in session.execute(
-            select(EventArgument, Entity)
-            .join(Entity, Entity.id == EventArgument.entity_id)
-            .where(EventArgument.layer_id == layer_id)
-            .order_by(EventArgument.id)
+        for argument_id, event_id, role, entity_id, start, end, label in session.execute(
+            _ARGUMENTS, {"layer": layer_id}
         ):
-            if argument.event_id in arguments:
-                arguments[argument.event_id].append(
-                    ArgumentView(
-                        argument.id,
-                        argument.role,
-                        entity.id,
-                        entity.start,
-                        entity.end,
-                        entity.label,
-                    )
-                )
+            if event_id in arguments:
+                argument = ArgumentView(argument_id, role, entity_id, start, end, label)
+                arguments[event_id].append(argument)
         return [
             EventView(
                 row.id,
@@ -90,6 +77,29 @@ def events(store: Store, layer_id: int, *, include_rejected: bool = False) -> li
             )
             for row in rows
         ]
+
+
+# built once: the statements of every layer shown (no statement to build and key each time)
+_EVENTS = (
+    select(Event.id, Event.type, Event.trigger_start, Event.trigger_end, Event.origin, Event.state)
+    .where(Event.layer_id == bindparam("layer"))
+    .order_by(Event.trigger_start, Event.id)
+)
+_SHOWN_EVENTS = _EVENTS.where(Event.state != "rejected")
+_ARGUMENTS = (
+    select(
+        EventArgument.id,
+        EventArgument.event_id,
+        EventArgument.role,
+        Entity.id,
+        Entity.start,
+        Entity.end,
+        Entity.label,
+    )
+    .join(Entity, Entity.id == EventArgument.entity_id)
+    .where(EventArgument.layer_id == bindparam("layer"))
+    .order_by(EventArgument.id)
+)
 
 
 def acceptance_rates(store: Store) -> dict[str, dict[str, int]]:

@@ -1,20 +1,27 @@
 """A layer as a plain record and back: what export reads and import writes (no Qt).
 
 ``layer_record`` reads one document with one layer's annotations (``layer_records`` a page
-of them in six queries); ``write_layer`` replaces a layer's annotations with a record's in
-bulk; ``record_problems`` is the validator run on every record before anything is written
-(offsets, characters, schema, event arguments).
+of them in six queries); ``write_layers`` writes the records of many layers at once (new
+layers created, existing ones replaced, as ``write_layer`` does for one), each table in one
+bulk insert; ``record_problems`` is the validator run on every record before anything is
+written (offsets, characters, schema, event arguments). The entities, by the hundred
+thousand, go through the driver (``insert_many``, ``select_rows``): no work per row in
+SQLAlchemy.
 Only accepted events are exported: suggestions and rejected events are not annotations yet.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ClauseElement, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from models.labels import LabelSchema
 from models.layers import touch
@@ -33,6 +40,8 @@ from models.stance import TASK as STANCE_TASK
 
 # characters that continue the previous one: a span must not start on one or end before one
 _JOINERS = {"\u200c", "\u200d"}
+_FIRST_CONTINUING = "\u0300"  # no character before the combining marks continues another
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def layer_record(session: Session, document_id: int, layer_id: int | None) -> DocumentRecord:
@@ -62,13 +71,16 @@ def layer_records(
             .where(Layer.id.in_(layer_ids))
         )
     }
-    spans: dict[int, list[SpanRecord]] = {}
-    for layer_id, start, end, label in session.execute(
+    rows = select_rows(
+        session,
         select(Entity.layer_id, Entity.start, Entity.end, Entity.label)
         .where(Entity.layer_id.in_(layer_ids))
-        .order_by(Entity.layer_id, Entity.start, Entity.end, Entity.label)
-    ):
-        spans.setdefault(layer_id, []).append(SpanRecord(start, end, label))
+        .order_by(Entity.layer_id, Entity.start, Entity.end, Entity.label),
+    )
+    spans = {
+        layer_id: [SpanRecord(start, end, label) for _, start, end, label in group]
+        for layer_id, group in groupby(rows, key=itemgetter(0))
+    }
     stances: dict[int, list[StanceRecord]] = {}
     for layer_id, target, value, evidence in session.execute(
         select(DocLabel.layer_id, DocLabel.target, DocLabel.value, DocLabel.evidence)
@@ -125,47 +137,113 @@ def write_layer(
 ) -> None:
     """Replace the layer's entities, stance and events with the record's (validated first:
     every event argument matches a span of the record by offsets)."""
-    session.execute(delete(EventArgument).where(EventArgument.layer_id == layer_id))
-    session.execute(delete(Event).where(Event.layer_id == layer_id))
-    session.execute(delete(Entity).where(Entity.layer_id == layer_id))
-    session.execute(
-        delete(DocLabel).where(DocLabel.layer_id == layer_id, DocLabel.task == STANCE_TASK)
-    )
-    entity_ids: dict[tuple[int, int, int], int] = {}
-    if record.spans:
-        rows = [
-            {
-                "layer_id": layer_id,
-                "start": s.start,
-                "end": s.end,
-                "label": s.label,
-                "origin": origin,
-            }
-            for s in record.spans
-        ]
-        ids = insert_ids(session, Entity, rows)
-        for span, entity_id in zip(record.spans, ids, strict=True):
-            entity_ids.setdefault((layer_id, span.start, span.end), entity_id)
-    if record.stance:
-        session.execute(
-            insert(DocLabel),
-            [
-                {
-                    "layer_id": layer_id,
-                    "task": STANCE_TASK,
-                    "target": s.target,
-                    "value": s.value,
-                    "evidence": [list(span) for span in s.evidence],
-                    "origin": origin,
-                }
-                for s in record.stance
-            ],
+    fill_layers(session, {layer_id: record}, replace=True, origin=origin)
+
+
+def existing_layers(
+    session: Session, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """The ids of the layers that exist among (document id, annotator id) keys."""
+    keys = set(keys)
+    rows = session.execute(
+        select(Layer.document_id, Layer.annotator_id, Layer.id).where(
+            Layer.document_id.in_({document_id for document_id, _ in keys}),
+            Layer.annotator_id.in_({annotator_id for _, annotator_id in keys}),
         )
-    if record.events:
-        write_events(session, [(layer_id, e) for e in record.events], entity_ids, origin=origin)
-    if record.status is not None:
-        session.execute(update(Layer).where(Layer.id == layer_id).values(status=record.status))
-    touch(session, layer_id)
+    )
+    return {(d, a): layer_id for d, a, layer_id in rows if (d, a) in keys}
+
+
+def write_layers(
+    session: Session, records: Mapping[tuple[int, int], DocumentRecord], origin: str = "import"
+) -> list[int]:
+    """Write each record as the layer of its (document id, annotator id), in bulk: a new
+    layer takes the record's status (else in_progress); an existing one has its annotations
+    replaced (``write_layer``). Returns the ids of the layers created."""
+    if not records:
+        return []
+    found = existing_layers(session, records)
+    rows = [
+        {"document_id": key[0], "annotator_id": key[1], "status": r.status or "in_progress"}
+        for key, r in records.items()
+        if key not in found
+    ]
+    replaced = {layer_id: records[key] for key, layer_id in found.items()}
+    fill_layers(session, replaced, replace=True, origin=origin)
+    created = {}
+    if rows:  # one multi-row statement (unordered RETURNING: matched by key)
+        table = cast(Table, Layer.__table__)
+        statement = insert(table).returning(table.c.id, table.c.document_id, table.c.annotator_id)
+        for layer_id, document_id, annotator_id in session.execute(statement, rows):
+            created[layer_id] = records[document_id, annotator_id]
+    fill_layers(session, created, replace=False, origin=origin)
+    return list(created)
+
+
+def fill_layers(
+    session: Session, records: Mapping[int, DocumentRecord], *, replace: bool, origin: str
+) -> None:
+    """Insert the records' entities, stance and events into their layers (by layer id),
+    each table in one bulk insert. With ``replace`` the layers' annotations are deleted
+    first, and their status (when the record has one) and version updated."""
+    if not records:
+        return
+    layer_ids = list(records)
+    if replace:
+        _clear(session, layer_ids)
+    plain = [
+        (layer_id, start, end, label, origin)
+        for layer_id, record in records.items()
+        if not record.events
+        for start, end, label in record.spans
+    ]
+    insert_many(session, Entity, _ENTITY_COLUMNS, plain)
+    entity_ids: dict[tuple[int, int, int], int] = {}
+    with_events = [(layer_id, r) for layer_id, r in records.items() if r.events and r.spans]
+    rows = [
+        {"layer_id": layer_id, "start": start, "end": end, "label": label, "origin": origin}
+        for layer_id, record in with_events
+        for start, end, label in record.spans
+    ]
+    keys = [(layer_id, start, end) for layer_id, r in with_events for start, end, _ in r.spans]
+    for key, entity_id in zip(keys, insert_ids(session, Entity, rows), strict=True):
+        entity_ids.setdefault(key, entity_id)
+    stance = [
+        {
+            "layer_id": layer_id,
+            "task": STANCE_TASK,
+            "target": s.target,
+            "value": s.value,
+            "evidence": [list(span) for span in s.evidence],
+            "origin": origin,
+        }
+        for layer_id, record in records.items()
+        for s in record.stance
+    ]
+    if stance:
+        session.execute(insert(DocLabel), stance)
+    events = [(layer_id, e) for layer_id, record in records.items() for e in record.events]
+    if events:
+        write_events(session, events, entity_ids, origin=origin)
+    if replace:
+        for status in LAYER_STATUSES:
+            changed = [layer_id for layer_id, r in records.items() if r.status == status]
+            if changed:
+                session.execute(update(Layer).where(Layer.id.in_(changed)).values(status=status))
+        touch(session, *layer_ids)
+
+
+_ENTITY_COLUMNS = ("layer_id", "start", "end", "label", "origin")
+
+
+def _clear(session: Session, layer_ids: list[int]) -> None:
+    """Delete the layers' entities, events and stance."""
+    session.execute(delete(EventArgument).where(EventArgument.layer_id.in_(layer_ids)))
+    session.execute(delete(Event).where(Event.layer_id.in_(layer_ids)))
+    session.execute(delete(Entity).where(Entity.layer_id.in_(layer_ids)))
+    session.execute(
+        delete(DocLabel).where(DocLabel.layer_id.in_(layer_ids), DocLabel.task == STANCE_TASK)
+    )
 
 
 def write_events(
@@ -207,6 +285,54 @@ def write_events(
         session.execute(insert(EventArgument), arguments)
 
 
+def insert_many(
+    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows``, values in the order of ``columns`` (numbers and strings only: no
+    value is converted), by the driver's fastest path, with no work per row in SQLAlchemy:
+    SQLite's executemany, PostgreSQL's COPY (psycopg); Core's executemany elsewhere."""
+    if not rows:
+        return
+    connection = session.connection()
+    target = table.__table__
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        quote = connection.dialect.identifier_preparer.quote
+        names = ", ".join(quote(column) for column in columns)
+        cursor = connection.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {quote(target.name)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    if connection.dialect.paramstyle != "qmark":
+        connection.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    compiled = insert(target).compile(dialect=connection.dialect, column_keys=list(columns))
+    if list(compiled.positiontup or ()) != list(columns):
+        raise ValueError(f"{columns} are not in the order of the table's columns")
+    connection.exec_driver_sql(compiled.string, list(rows))
+
+
+def select_rows(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the driver returns them, in one fetch: no work per row
+    in SQLAlchemy, for queries of many rows of numbers and strings (no conversion)."""
+    connection = session.connection()
+    compiled = cast(
+        SQLCompiler,
+        statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True}),
+    )
+    values = compiled.construct_params()
+    parameters = [values[name] for name in compiled.positiontup or ()]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, parameters if compiled.positional else values)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` in bulk; their new ids, in order."""
     if not rows:
@@ -222,18 +348,24 @@ def record_problems(record: DocumentRecord, schema: LabelSchema, *, new_labels: 
     """
     text = record.text
     problems = []
-    surrogate = next((i for i, char in enumerate(text) if "\ud800" <= char <= "\udfff"), None)
+    surrogate = _SURROGATE.search(text)
     if surrogate is not None:
-        return [f"the text holds an unpaired surrogate at offset {surrogate}"]
+        return [f"the text holds an unpaired surrogate at offset {surrogate.start()}"]
     if not text.strip():
         problems.append("the text is empty")
     if record.status is not None and record.status not in LAYER_STATUSES:
         problems.append(f"unknown status '{record.status}' (one of {', '.join(LAYER_STATUSES)})")
     entity_labels = set(schema.entity_ids)
-    for span in record.spans:
-        problems += _range_problems(text, span.start, span.end, f"span {span.label}")
-        if span.label not in entity_labels and not new_labels:
-            problems.append(f"unknown entity label '{span.label}' (use --add-labels to add it)")
+    length = len(text)
+    for start, end, label in record.spans:
+        if not (
+            0 <= start < end <= length
+            and text[start] < _FIRST_CONTINUING
+            and (end == length or text[end] < _FIRST_CONTINUING)
+        ):  # the usual span is clearly fine: only the others are looked at closely
+            problems += _range_problems(text, start, end, f"span {label}")
+        if label not in entity_labels and not new_labels:
+            problems.append(f"unknown entity label '{label}' (use --add-labels to add it)")
     problems += _stance_problems(record, schema)
     problems += _event_problems(record, schema)
     return problems
@@ -260,6 +392,8 @@ def _continues(char: str) -> bool:
 
 
 def _stance_problems(record: DocumentRecord, schema: LabelSchema) -> list[str]:
+    if not record.stance:
+        return []
     targets = {choice.id for choice in schema.stance_targets}
     values = {choice.id for choice in schema.stance_values}
     problems, seen = [], set()
@@ -277,6 +411,8 @@ def _stance_problems(record: DocumentRecord, schema: LabelSchema) -> list[str]:
 
 
 def _event_problems(record: DocumentRecord, schema: LabelSchema) -> list[str]:
+    if not record.events:
+        return []
     types = {event.id: event for event in schema.events}
     spans = {(span.start, span.end) for span in record.spans}
     problems = []

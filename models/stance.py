@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from models.commands import Changes, Command, EditError, check_range
@@ -25,15 +25,17 @@ def stance(store: Store, layer_id: int) -> dict[str, StanceRecord]:
 
 
 def _read(session: Session, layer_id: int) -> dict[str, StanceRecord]:
-    rows = session.execute(
-        select(DocLabel.target, DocLabel.value, DocLabel.evidence).where(
-            DocLabel.layer_id == layer_id, DocLabel.task == TASK
-        )
-    )
+    rows = session.execute(_STANCE, {"layer": layer_id})
     return {
         target: StanceRecord(target, value, tuple((int(s), int(e)) for s, e in evidence or ()))
         for target, value, evidence in rows
     }
+
+
+# built once: the statement of every layer shown (no statement to build and key each time)
+_STANCE = select(DocLabel.target, DocLabel.value, DocLabel.evidence).where(
+    DocLabel.layer_id == bindparam("layer"), DocLabel.task == TASK
+)
 
 
 def _row(session: Session, layer_id: int, target: str) -> dict[str, Any] | None:

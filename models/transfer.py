@@ -2,8 +2,9 @@
 
 - ``import_texts``: .txt files and folders → documents, in batches.
 - ``import_file``: a structured file of ``models.formats`` → documents and, when the records
-  carry annotations, the annotator's layer. Every record is validated first (a streamed
-  pass); a file with any problem imports nothing unless ``skip_invalid``.
+  carry annotations, the annotator's layer, in one streamed read that checks each record
+  and writes the valid ones in batches with bulk inserts; a file with any problem imports
+  nothing unless ``skip_invalid`` (what was written before the problem is taken back).
 - ``export``: one annotator's layers → a file, streamed: documents are read a page at a time
   (``layer_records``, six queries a page) and written one at a time. With ``status="any"``
   every document of the project is written, those without a layer of the source with no
@@ -16,26 +17,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from models import formats
 from models.formats import FORMATS, FormatSpec
 from models.jobs import Job
 from models.labels import IDENTIFIER, parse_schema
-from models.layer_io import layer_records, record_problems, write_layer
+from models.layer_io import existing_layers, layer_records, record_problems, write_layers
 from models.records import DocumentRecord, Problem, Progress
 from models.schema import Annotator, Document, Layer, Project
-from models.store import ProjectInfo, Store, text_hash
+from models.store import ProjectInfo, Store, insert_documents
 from models.textfiles import expand_paths, read_text_file, title_of
 
 BATCH = 200
+IMPORT_BATCH = 1000  # records of a structured file written in one transaction
 IMPORT_ANNOTATOR = "import"
 GOLD = "gold"
+T = TypeVar("T")
 _NEW_COLOURS = ("#e6a23c", "#16a2a2", "#8c6d31", "#c94f9c", "#5b6abf", "#7a9e2e")
 _NEW_KEYS = "567890bcghilmopqtuvwxyz"
 # what each format carries from a layer back to a layer (README: the format table)
@@ -131,52 +134,95 @@ def import_file(
     annotator: str | None = None,
     skip_invalid: bool = False,
     add_labels: bool = False,
+    batch_size: int = IMPORT_BATCH,
 ) -> Job[ImportReport]:
     """Import a structured file: documents, and annotations into the annotator's layer
-    (``annotator``, else each record's, else "import")."""
+    (``annotator``, else each record's, else "import").
+
+    One streamed read: each record is checked, the valid ones are written a batch (one
+    transaction) at a time. A file with any problem imports nothing unless
+    ``skip_invalid``: from the first problem on nothing more is written, the rest of the
+    file is still checked (every problem is reported), and what the import wrote is taken
+    back (``_ImportWriter.undo``). So that it can be, a record that would replace a layer
+    made before the import is written only after the whole file was checked (those records
+    are read a second time). A cancelled import keeps the batches written: importing the
+    file again completes it (texts already there are skipped, layers rewritten)."""
     if not path.is_file() and not path.is_dir():
         raise TransferError(f"{path}: no such file")
     module = detect_format(path, fmt).load()
     project = _project(store, project_id)
-    report = ImportReport()
-    invalid: set[int] = set()
-    labels: dict[str, None] = {}
+    writer = _ImportWriter(store, project, annotator, add_labels, undoable=not skip_invalid)
+    report = writer.report
+    batch: list[tuple[int, DocumentRecord]] = []
     count = 0
-    for count, item in enumerate(module.read(path), 1):
-        if isinstance(item, Problem):
-            report.problems.append(item)
-            invalid.add(count)
-            continue
-        reasons = record_problems(item, project.schema, new_labels=add_labels)
-        if add_labels:
-            reasons += [
-                f"label '{span.label}' cannot be added: ids are ASCII letters, digits or _"
-                for span in item.spans
-                if project.schema.entity(span.label) is None and not IDENTIFIER.match(span.label)
-            ]
-        report.problems += [Problem(str(path), item.line, reason) for reason in reasons]
-        if reasons:
-            invalid.add(count)
-        else:
-            labels.update(dict.fromkeys(span.label for span in item.spans))
-        if count % BATCH == 0:
-            yield Progress(count, None, "checking")
-    if count == 0:
-        report.problems.append(Problem(str(path), 0, "no document in the file"))
-    if report.problems and not skip_invalid:
-        return report
-    report.labels_added = _add_entity_labels(store, project, list(labels))
-    batch: list[DocumentRecord] = []
-    for index, item in enumerate(module.read(path), 1):
-        if index not in invalid and isinstance(item, DocumentRecord):
-            batch.append(item)
-        if len(batch) >= BATCH:
-            _import_batch(store, project, batch, annotator, report)
-            batch = []
-            yield Progress(index, count, "importing")
-    _import_batch(store, project, batch, annotator, report)
+    try:
+        for count, item in enumerate(module.read(path), 1):
+            record = _checked(item, writer.project, path, report, add_labels)
+            if record is not None and (skip_invalid or not report.problems):
+                batch.append((count, record))
+            if len(batch) >= batch_size:
+                writer.write(batch)
+                batch = []
+            if count % batch_size == 0:
+                yield Progress(count, None, "importing")
+        if count == 0:
+            report.problems.append(Problem(str(path), 0, "no document in the file"))
+        if report.problems and not skip_invalid:
+            writer.undo()
+            return report
+        writer.write(batch)
+        deferred, writer.deferred = writer.deferred, set()
+        for chunk in _chunks(_records_at(module.read, path, deferred), batch_size):
+            writer.write(chunk, replace=True)
+            yield Progress(count, count, "replacing layers")
+    except TransferError:
+        writer.undo()
+        raise
     yield Progress(count, count, "imported")
     return report
+
+
+def _checked(
+    item: DocumentRecord | Problem,
+    project: ProjectInfo,
+    path: Path,
+    report: ImportReport,
+    add_labels: bool,
+) -> DocumentRecord | None:
+    """The record when it can be imported, else None with its problems added to the report."""
+    if isinstance(item, Problem):
+        report.problems.append(item)
+        return None
+    reasons = record_problems(item, project.schema, new_labels=add_labels)
+    if add_labels:
+        reasons += [
+            f"label '{span.label}' cannot be added: ids are ASCII letters, digits or _"
+            for span in item.spans
+            if project.schema.entity(span.label) is None and not IDENTIFIER.match(span.label)
+        ]
+    report.problems += [Problem(str(path), item.line, reason) for reason in reasons]
+    return None if reasons else item
+
+
+def _records_at(
+    read: Callable[[Path], Iterable[DocumentRecord | Problem]], path: Path, indexes: set[int]
+) -> Iterator[tuple[int, DocumentRecord]]:
+    """The records of the file at those indexes (from 1), read again."""
+    if indexes:
+        for index, item in enumerate(read(path), 1):
+            if index in indexes and isinstance(item, DocumentRecord):
+                yield index, item
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _project(store: Store, project_id: int) -> ProjectInfo:
@@ -212,49 +258,104 @@ def _add_entity_labels(store: Store, project: ProjectInfo, labels: list[str]) ->
     return new
 
 
-def _import_batch(
-    store: Store,
-    project: ProjectInfo,
-    batch: list[DocumentRecord],
-    annotator: str | None,
-    report: ImportReport,
-) -> None:
-    if not batch:
-        return
-    for record in batch:
-        record.title = record.title or title_of(record.text)
-    _add(store, project.id, batch, report)
-    annotated = [r for r in batch if r.spans or r.stance or r.events or r.status is not None]
-    if not annotated:
-        return
-    names = {annotator or r.annotator or IMPORT_ANNOTATOR for r in annotated}
-    annotator_ids = {name: store.annotator_id(name, _kind(project, name)) for name in names}
-    with store.transaction() as session:
-        hashes = {text_hash(r.text) for r in annotated}
-        rows = session.execute(
-            select(Document.sha256, Document.id).where(
-                Document.project_id == project.id, Document.sha256.in_(hashes)
-            )
-        )
-        documents = {digest: document_id for digest, document_id in rows}
-        for record in annotated:
-            annotator_id = annotator_ids[annotator or record.annotator or IMPORT_ANNOTATOR]
-            document_id = documents[text_hash(record.text)]
-            layer_id = session.scalar(
-                select(Layer.id).where(
-                    Layer.document_id == document_id, Layer.annotator_id == annotator_id
+class _ImportWriter:
+    """Writes the batches of one import and remembers what they created (documents, layers,
+    labels of the schema) so that ``undo`` can take it back. With ``undoable`` a record that
+    would replace a layer made before the import is not written: its index in the file is
+    kept in ``deferred`` (``write(..., replace=True)`` writes such records)."""
+
+    def __init__(
+        self,
+        store: Store,
+        project: ProjectInfo,
+        annotator: str | None,
+        add_labels: bool,
+        *,
+        undoable: bool,
+    ) -> None:
+        self.store = store
+        self.project = project
+        self.annotator = annotator
+        self.add_labels = add_labels
+        self.undoable = undoable
+        self.report = ImportReport()
+        self.deferred: set[int] = set()
+        self._schema_toml = project.schema.toml
+        self._known = {name for name, _ in store.annotators()}
+        self._annotators: set[str] = set()  # created by this import
+        self._documents: list[int] = []
+        self._layers: set[int] = set()
+
+    def write(self, batch: list[tuple[int, DocumentRecord]], replace: bool = False) -> None:
+        """One transaction: the batch's new documents, then the layers of its annotated
+        records (``write_layers``; a text repeated in the file keeps its last annotations)."""
+        if not batch:
+            return
+        records = [record for _, record in batch]
+        if self.add_labels:
+            self._add_labels(records)
+        for record in records:
+            record.title = record.title or title_of(record.text)
+        owners = [
+            self.annotator or r.annotator or IMPORT_ANNOTATOR
+            if r.spans or r.stance or r.events or r.status is not None
+            else None
+            for r in records
+        ]
+        names = {name for name in owners if name is not None}
+        self._annotators |= names - self._known
+        ids = {name: self.store.annotator_id(name, _kind(self.project, name)) for name in names}
+        with self.store.transaction() as session:
+            found = insert_documents(session, self.project.id, records)
+            layers = {
+                (document_id, ids[owner]): (index, record)
+                for (index, record), (document_id, _), owner in zip(
+                    batch, found, owners, strict=True
                 )
-            )
-            if layer_id is None:
-                layer_id = session.execute(
-                    insert(Layer)
-                    .values(
-                        document_id=document_id, annotator_id=annotator_id, status="in_progress"
-                    )
-                    .returning(Layer.id)
-                ).scalar_one()
-            write_layer(session, layer_id, record)
-            report.layers += 1
+                if owner is not None
+            }
+            if self.undoable and not replace:
+                for key, layer_id in existing_layers(session, layers).items():
+                    if layer_id not in self._layers:
+                        self.deferred.add(layers.pop(key)[0])
+            created = write_layers(session, {key: record for key, (_, record) in layers.items()})
+        self._layers.update(created)
+        self._documents += [document_id for document_id, added in found if added]
+        self.report.layers += sum(
+            owner is not None and index not in self.deferred
+            for (index, _), owner in zip(batch, owners, strict=True)
+        )
+        if not replace:  # the records written again were counted on their first pass
+            added = sum(new for _, new in found)
+            self.report.added += added
+            self.report.duplicates += len(batch) - added
+
+    def _add_labels(self, records: list[DocumentRecord]) -> None:
+        labels = dict.fromkeys(span.label for record in records for span in record.spans)
+        added = _add_entity_labels(self.store, self.project, list(labels))
+        if added:
+            self.report.labels_added += added
+            self.project = _project(self.store, self.project.id)
+
+    def undo(self) -> None:
+        """Delete what the import created; the report keeps only the problems."""
+        if not (self._documents or self._layers or self._annotators or self.report.labels_added):
+            return
+        with self.store.transaction() as session:
+            for chunk in _chunks(sorted(self._layers), BATCH):
+                session.execute(delete(Layer).where(Layer.id.in_(chunk)))
+            for chunk in _chunks(self._documents, BATCH):
+                session.execute(delete(Document).where(Document.id.in_(chunk)))
+            session.execute(delete(Annotator).where(Annotator.name.in_(self._annotators)))
+            if self.report.labels_added:
+                session.execute(
+                    update(Project)
+                    .where(Project.id == self.project.id)
+                    .values(schema_toml=self._schema_toml)
+                )
+        self._documents, self._layers = [], set()
+        self.report.added = self.report.duplicates = self.report.layers = 0
+        self.report.labels_added = []
 
 
 def _kind(project: ProjectInfo, name: str) -> str:

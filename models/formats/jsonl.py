@@ -62,7 +62,7 @@ def decode(item: dict[str, Any]) -> DocumentRecord:
         text=text,
         title=_typed(item, "title", str, ""),
         meta=_typed(item, "meta", dict, {}),
-        spans=[_span(text, span, f"spans[{i}]") for i, span in _items(item, "spans")],
+        spans=_spans(text, _typed(item, "spans", list, [])),
         stance=[_stance(text, entry, f"stance[{i}]") for i, entry in _items(item, "stance")],
         events=[_event(text, entry, f"events[{i}]") for i, entry in _items(item, "events")],
         annotator=_typed(item, "annotator", str, None),
@@ -109,6 +109,31 @@ def _offsets(text: str, entry: Any, where: str) -> tuple[int, int]:
     except FormatError as error:
         raise FormatError(f"{where}: {error}") from None
     return start, end
+
+
+def _spans(text: str, entries: list[Any]) -> list[SpanRecord]:
+    """The spans of a line. The usual span (an object of integer offsets inside the text and
+    a label, nothing else) is taken at once; any other goes through ``_span``, which checks
+    a quoted text or names the error."""
+    spans = []
+    length = len(text)
+    for index, entry in enumerate(entries):
+        try:
+            start, end, label = entry["start"], entry["end"], entry["label"]
+        except (KeyError, TypeError):
+            start = None
+        if (
+            type(start) is int
+            and type(end) is int
+            and 0 <= start < end <= length
+            and type(label) is str
+            and label
+            and len(entry) == 3
+        ):
+            spans.append(SpanRecord(start, end, label))
+        else:
+            spans.append(_span(text, entry, f"spans[{index}]"))
+    return spans
 
 
 def _span(text: str, entry: Any, where: str) -> SpanRecord:

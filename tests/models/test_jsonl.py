@@ -71,6 +71,10 @@ def test_jsonl_sample_file_reads(tmp_path: Path) -> None:
         ('{"text": "abc", "spans": [{"start": 2, "end": 2, "label": "X"}]}', "end 2 <= start 2"),
         ('{"text": "abc", "spans": [{"start": "0", "end": 1, "label": "X"}]}', "integer"),
         ('{"text": "abc", "spans": [{"start": 0, "end": 1}]}', '"label"'),
+        ('{"text": "abc", "spans": [{"start": 0, "end": 1, "label": ""}]}', '"label"'),
+        ('{"text": "abc", "spans": [{"start": true, "end": 1, "label": "X"}]}', "integer"),
+        ('{"text": "abc", "spans": [{"start": -1, "end": 1, "label": "X"}]}', "outside"),
+        ('{"text": "abc", "spans": [["0", 1, "X"]]}', "spans[0] must be an object"),
         ('{"text": "abc", "spans": [{"start": 0, "end": 1, "label": "X", "text": "b"}]}', "match"),
         ('{"text": "abc", "stance": [{"target": "T", "value": 1}]}', '"value"'),
         ('{"text": "abc", "events": [{"type": "E", "trigger": [0, 1]}]}', "trigger"),
@@ -87,6 +91,23 @@ def test_jsonl_bad_line_is_a_problem_with_its_line(tmp_path: Path, line: str, re
     assert (problem.source, problem.line) == (str(path), 3)
     assert reason in problem.reason
     assert items[2].line == 4  # type: ignore[union-attr]
+
+
+def test_jsonl_span_with_more_fields_reads_like_a_plain_one(tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    spans = [
+        {"start": 0, "end": 3, "label": "PER", "text": "Poutine"[:3]},
+        {"start": 4, "end": 7, "label": "LOC", "token_start": 1},
+        {"start": 8, "end": 9, "label": "MISC"},
+    ]
+    path.write_text(json.dumps({"text": "Pou tin e", "spans": spans}), "utf-8")
+    (record,) = jsonl.read(path)
+    assert isinstance(record, DocumentRecord)
+    assert record.spans == [
+        SpanRecord(0, 3, "PER"),
+        SpanRecord(4, 7, "LOC"),
+        SpanRecord(8, 9, "MISC"),
+    ]
 
 
 def test_jsonl_undecodable_line_is_a_problem(tmp_path: Path) -> None:

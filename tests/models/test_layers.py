@@ -144,3 +144,13 @@ def test_layers_add_time_accumulates_and_ignores_nothing(
     add_time(store, layer.id, 2.25)
     found = find_layer(store, doc_id, human_id)
     assert found is not None and found.seconds == 3.75
+
+
+def test_layers_entities_within_ranges_are_those_overlapping_them(
+    store: Store, doc_id: int, model_id: int
+) -> None:
+    layer = model_layer(store, doc_id, model_id)  # [0, 16) and Moscou
+    every = entities(store, layer)
+    assert entities(store, layer, within=((15, 17),)) == every[:1]
+    assert entities(store, layer, within=((16, MOSCOU[0]),)) == []  # touching is not sharing
+    assert entities(store, layer, within=((3, 4), (MOSCOU[1] - 1, MOSCOU[1]))) == every

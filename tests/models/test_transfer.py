@@ -22,7 +22,7 @@ from models.records import (
     SpanRecord,
     StanceRecord,
 )
-from models.schema import Document
+from models.schema import Document, Layer
 from models.stance import AddEvidence, SetStance
 from models.store import ProjectInfo, Store
 from models.transfer import TransferError, export, import_file, import_texts
@@ -151,6 +151,50 @@ def test_transfer_invalid_file_imports_nothing_unless_skip_invalid(
     skipped = run(import_file(store, project.id, path, skip_invalid=True))
     assert (skipped.added, skipped.layers) == (1, 1)
     assert len(skipped.problems) == len(report.problems)
+
+
+def test_transfer_problem_after_written_batches_takes_everything_back(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    """Batches written before the problem is found are deleted again; a layer that existed
+    before the import is not touched (its record waits for the end of the check)."""
+    kept = _annotated(TEXTS[0], 0)
+    run(import_file(store, project.id, _write(tmp_path / "first.jsonl", [kept])))
+    changed = DocumentRecord(text=kept.text, spans=[SpanRecord(0, 8, "PER")], annotator="alice")
+    new = DocumentRecord(text="Paris et Lyon", spans=[SpanRecord(0, 5, "GPE")], annotator="bob")
+    path = _write(tmp_path / "second.jsonl", [new, changed, DocumentRecord(text=TEXTS[1])])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"text": 3}\n')
+    report = run(import_file(store, project.id, path, add_labels=True, batch_size=1))
+    assert [(p.line, p.reason) for p in report.problems] == [(4, '"text" must be a string')]
+    assert (report.added, report.duplicates, report.layers, report.labels_added) == (0, 0, 0, [])
+    assert store.count_documents(project.id, 1) == 1
+    alice = _layer(store, project, "alice", kept.text)
+    assert (alice.spans, alice.stance, alice.status) == (kept.spans, kept.stance, kept.status)
+    assert [name for name, _ in store.annotators()] == ["alice"]
+    with store.reading() as session:
+        assert session.scalars(select(Layer.id)).all() == [1]  # bob's layer was deleted
+    schema = store.project(project.name).schema  # type: ignore[union-attr]
+    assert schema.entity("GPE") is None
+
+
+def test_transfer_reimport_replaces_layers_and_a_repeated_text_keeps_its_last(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    records = [_annotated(text, i) for i, text in enumerate(TEXTS)]
+    run(import_file(store, project.id, _write(tmp_path / "first.jsonl", records)))
+    first = DocumentRecord(text=TEXTS[0], spans=[SpanRecord(0, 8, "PER")], annotator="alice")
+    last = DocumentRecord(text=TEXTS[0], spans=[SpanRecord(9, 16, "PER")], annotator="alice")
+    other = DocumentRecord(text=TEXTS[1], annotator="alice", status="done")
+    path = _write(tmp_path / "second.jsonl", [first, other, last])
+    for batch_size in (1, 1000):
+        report = run(import_file(store, project.id, path, batch_size=batch_size))
+        assert (report.added, report.duplicates, report.layers, report.problems) == (0, 3, 3, [])
+        assert _layer(store, project, "alice", TEXTS[0]).spans == last.spans
+        replaced = _layer(store, project, "alice", TEXTS[1])
+        assert (replaced.spans, replaced.stance, replaced.events) == ([], [], [])
+        assert replaced.status == "done"
+    assert store.count_documents(project.id, 1) == 2
 
 
 def test_transfer_add_labels_extends_the_schema(
