@@ -31,7 +31,7 @@ test-gui: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(PYTEST) tests/gui
 
 bench: $(VENV)/.installed-app
-	@set -e; for script in tests/benchmarks/*.py; do \
+	@set -e; for script in tests/benchmarks/bench_*.py; do \
 		[ -e "$$script" ] || continue; \
 		echo "== $$script"; \
 		$(PY) "$$script"; \
