@@ -114,7 +114,12 @@ KEYMAP: tuple[KeyBinding, ...] = (
     KeyBinding("done", ("Return",), _t("Mark done, open the next document"), _t("Documents")),
     KeyBinding("next_document", ("PgDown",), _t("Next document"), _t("Documents")),
     KeyBinding("previous_document", ("PgUp",), _t("Previous document"), _t("Documents")),
-    KeyBinding("search", ("Ctrl+F",), _t("Search the corpus"), _t("Documents")),
+    KeyBinding("search", ("Ctrl+F",), _t("Filter the document list"), _t("Documents")),
+    KeyBinding(
+        "corpus_search", ("Ctrl+Shift+F",), _t("Search the corpus (Esc closes)"), _t("Search")
+    ),
+    KeyBinding("next_match", ("F3",), _t("Next match in the document"), _t("Search")),
+    KeyBinding("previous_match", ("Shift+F3",), _t("Previous match in the document"), _t("Search")),
     KeyBinding("review_mode", ("Ctrl+R",), _t("Review mode: adjudicate into gold"), _t("Review")),
     KeyBinding("next_disagreement", ("J",), _t("Next disagreement"), _t("Review")),
     KeyBinding("previous_disagreement", ("K",), _t("Previous disagreement"), _t("Review")),

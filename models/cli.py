@@ -1,5 +1,5 @@
 """The headless commands (no Qt): import, preannotate, export, agreement, stats,
-db upgrade.
+db upgrade, search.
 
 Exit codes: 0 all went in, 1 something was refused (each problem on stderr as
 "file:line: reason"), 2 usage error or a database / schema that cannot be used.
@@ -29,12 +29,27 @@ from models.merge import merge_file
 from models.queues import QueueError, describe, join, leave, set_assignment
 from models.records import Problem, Progress
 from models.schema import Annotator, Document, Entity, Layer
+from models.search import FORMATS as SEARCH_FORMATS
+from models.search import QueryError, hits_json, hits_summary, hits_table, search
+from models.search import count as count_hits
+from models.search import parse as parse_query
 from models.store import DEFAULT_PROJECT, ProjectInfo, Store
 from models.transfer import ImportReport, TransferError, export, import_file, import_texts
 
 T = TypeVar("T")
 COMMANDS: frozenset[str] = frozenset(
-    {"import", "preannotate", "export", "stats", "db", "agreement", "merge", "queue", "train"}
+    {
+        "import",
+        "preannotate",
+        "export",
+        "stats",
+        "db",
+        "agreement",
+        "merge",
+        "queue",
+        "train",
+        "search",
+    }
 )
 OK, REFUSED, USAGE = 0, 1, 2
 
@@ -133,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("train", parents=[common], help="fine-tune the NER on done work")
     sub.add_argument("--epochs", type=int, default=3, help="passes over the done layers")
     sub.set_defaults(handler=_train)
+
+    sub = commands.add_parser("search", parents=[common], help="full-text search of the corpus")
+    sub.add_argument("query", metavar="QUERY", help='words, "a phrase", prefix*, -left out')
+    sub.add_argument("--limit", type=int, default=20, help="documents shown (default 20)")
+    sub.add_argument("--format", choices=SEARCH_FORMATS, default="table")
+    sub.set_defaults(handler=_search)
 
     sub = commands.add_parser("stats", parents=[common], help="documents, layers, entities")
     sub.set_defaults(handler=_stats)
@@ -315,6 +336,23 @@ def _agreement(args: argparse.Namespace) -> int:
     with _project(args) as (store, project):
         result = _drive(store_agreement(store, project, names, args.status), "agreement")
     sys.stdout.write(render(result, args.format))
+    return OK
+
+
+def _search(args: argparse.Namespace) -> int:
+    try:
+        query = parse_query(args.query)
+    except QueryError as error:
+        print(f"glose search: {error}", file=sys.stderr)
+        return REFUSED
+    with _project(args) as (store, project):
+        page = search(store, project.id, query, limit=args.limit)
+        if args.format == "table":  # the hits first: a phrase's matches take a while to count
+            print(hits_table(page.hits, bold=sys.stdout.isatty()), end="", flush=True)
+        total = page.total if page.total is not None else count_hits(store, project.id, query)
+    shown = len(page.hits)
+    json_out = args.format == "json"
+    print(hits_json(query, page.hits, total) if json_out else hits_summary(query, shown, total))
     return OK
 
 
