@@ -1,12 +1,14 @@
 """The document list: a lazy Qt table model over Store.document_rows, and the panel
 showing it with a status filter and a search field.
 
-Rows are fetched in pages as the view scrolls (canFetchMore/fetchMore); the corpus is
-never held in memory, only the rows fetched so far.
+The row count comes from SQL; rows are read a page at a time when a view first shows them
+and only the last pages seen are kept: the corpus is never held in memory.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -42,6 +44,17 @@ TITLE, STATUS, ENTITIES, STANCE = range(4)
 COLUMNS = 4
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the backing DocumentRow
 PAGE_SIZE = 200
+MAX_PAGES = 8  # pages held: what a view shows and around it
+RETRY_SECONDS = 1.0  # after a read failed (database unavailable)
+SIZED_ROWS = 100  # rows whose contents size the columns (from the first one shown)
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+ROLES = {  # the roles data() answers; the views ask for many more
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    ROW_ROLE,
+}
 
 STATUS_FILTERS = (
     ("All statuses", None),
@@ -89,8 +102,14 @@ class DocumentTableModel(QAbstractTableModel):
     """Documents of a project as one annotator sees them: title, status, entity count,
     stance summary (with the schema's target order and names when given).
 
+    The model has as many rows as documents match the filter (counted in SQL once per
+    filter); a row's page is read when a view first asks for it, and only the pages seen
+    last are kept (``MAX_PAGES``), so scrolling anywhere in 100,000 documents reads about
+    one page and holds a few hundred rows.
+
     A read that fails because the database is unavailable changes no row: the rows shown
-    stay and ``unavailable(reason)`` is emitted."""
+    stay, the others are blank, ``unavailable(reason)`` is emitted and the read is tried
+    again after ``RETRY_SECONDS``."""
 
     unavailable = Signal(str)
 
@@ -113,43 +132,24 @@ class DocumentTableModel(QAbstractTableModel):
         self.page_size = page_size
         self.status: str | None = None
         self.search: str | None = None
-        self._rows: list[DocumentRow] = []
+        self._pages: OrderedDict[int, list[DocumentRow]] = OrderedDict()  # least recent first
+        self._retry_at = 0.0  # no read before this time (monotonic) after a failed one
         self._total = self._count() or 0
-        self._changing = False  # inside a begin/end pair: views' fetchMore calls must wait
 
     # -- Qt model ------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else COLUMNS
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._changing and len(self._rows) < self._total
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        page = self._fetch(len(self._rows), self.page_size)
-        if page is None:
-            return
-        if not page:
-            self._total = len(self._rows)
-            return
-        first = len(self._rows)
-        self._changing = True
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._rows.extend(page)
-        self.endInsertRows()
-        self._changing = False
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
+        row = self._row(index.row())
+        if row is None:
+            return None
         column = index.column()
-        if role == ROW_ROLE:
-            return row
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TITLE:
                 return row.title or self.tr("(untitled)")
@@ -157,21 +157,17 @@ class DocumentTableModel(QAbstractTableModel):
                 return status_name(row.status)
             if column == ENTITIES:
                 return row.entities
-            if column == STANCE:
-                return stance_summary(self.schema, row.stance)
-        if role == Qt.ItemDataRole.ToolTipRole and column == TITLE:
-            return row.title
-        if role == Qt.ItemDataRole.ToolTipRole and column == STANCE and row.stance:
-            return self._stance_tooltip(row)
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and column == STATUS
-            and row.status in STATUS_COLOURS
-        ):
-            return QColor(STATUS_COLOURS[row.status])
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == ENTITIES:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+            return stance_summary(self.schema, row.stance)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == TITLE:
+                return row.title
+            return self._stance_tooltip(row) if column == STANCE and row.stance else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = STATUS_COLOURS.get(row.status) if column == STATUS else None
+            return QColor(colour) if colour else None
+        return RIGHT if column == ENTITIES else None  # TextAlignmentRole
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -203,26 +199,48 @@ class DocumentTableModel(QAbstractTableModel):
     # -- queries -------------------------------------------------------------------------
     @property
     def total(self) -> int:
-        """Documents matching the filter (loaded or not)."""
+        """Documents matching the filter."""
         return self._total
 
+    @property
+    def loaded(self) -> int:
+        """Rows held in memory."""
+        return sum(len(rows) for rows in self._pages.values())
+
     def document_row(self, row: int) -> DocumentRow:
-        return self._rows[row]
+        """The row's document; ``IndexError`` when there is no such row or it cannot be read."""
+        found = self._row(row)
+        if found is None:
+            raise IndexError(f"row {row} of the document list cannot be read")
+        return found
 
     def row_of(self, document_id: int) -> int | None:
-        """Row of a loaded document, or None."""
-        return next((i for i, row in enumerate(self._rows) if row.id == document_id), None)
+        """Row of a document among the rows held, or None."""
+        for number, rows in self._pages.items():
+            for offset, row in enumerate(rows):
+                if row.id == document_id:
+                    return number * self.page_size + offset
+        return None
 
     def locate(self, document_id: int, position: int) -> int | None:
-        """Row of the document, fetching pages up to its corpus position if needed."""
-        while self.row_of(document_id) is None and self.canFetchMore():
-            if self._rows and self._rows[-1].position >= position:
-                break
-            loaded = len(self._rows)
-            self.fetchMore()
-            if len(self._rows) == loaded:  # the database is unavailable
-                break
-        return self.row_of(document_id)
+        """Row of the document at that corpus position, None when it is not listed."""
+        row = self.row_of(document_id)
+        if row is not None:
+            return row
+        before = self._read(
+            lambda: self.store.count_documents(
+                self.project_id,
+                self.annotator_id,
+                self.status,
+                self.search,
+                self.queue,
+                before=position,
+            )
+        )
+        if before is None or before >= self._total:
+            return None
+        found = self._row(before)
+        return before if found is not None and found.id == document_id else None
 
     # -- updates -------------------------------------------------------------------------
     def set_filter(self, status: str | None = None, search: str | None = None) -> None:
@@ -237,48 +255,71 @@ class DocumentTableModel(QAbstractTableModel):
         self._reset(total)
 
     def refresh_row(self, document_id: int) -> None:
-        """Re-read one document's row after an edit (status, entity count)."""
+        """Re-read one document's row after an edit (status, entity count, stance)."""
         row = self.row_of(document_id)
         if row is None:
             return
-        fresh = self._fetch(row, 1)
+        page, offset = divmod(row, self.page_size)
+        rows = self._pages[page]
+        previous = rows[offset - 1].position if offset else None
+        fresh = self._fetch(page * self.page_size if previous is None else 0, 1, previous)
         if fresh is None:
             return
         if fresh and fresh[0].id == document_id:
-            self._rows[row] = fresh[0]
+            rows[offset] = fresh[0]
             self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMNS - 1))
         else:  # the document left the filter (e.g. it is done and the list shows "to do")
             self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the loaded rows (counts after pre-annotation, new documents after import).
+        """Count and read the rows again (counts after pre-annotation, documents imported).
 
-        Rows are updated in place when the same documents are still in the same places,
-        so the view keeps its selection; otherwise the model is reset.
-        """
-        loaded = len(self._rows)
+        With the same number of rows the views keep their selection and only repaint;
+        otherwise the model is reset."""
         total = self._count()
-        fresh = self._fetch(0, loaded) if loaded else []
-        if total is None or fresh is None:
+        if total is None:
             return
-        if [row.id for row in fresh] != [row.id for row in self._rows]:
+        if total != self._total:
             self._reset(total)
             return
-        complete = loaded == self._total
-        self._total = total
-        for index, (old, new) in enumerate(zip(self._rows, fresh, strict=True)):
-            if old != new:
-                self._rows[index] = new
-                self.dataChanged.emit(self.index(index, 0), self.index(index, COLUMNS - 1))
-        if complete and self.canFetchMore():  # documents were added after the last page
-            self.fetchMore()
+        self._pages.clear()
+        if total:
+            self.dataChanged.emit(self.index(0, 0), self.index(total - 1, COLUMNS - 1))
 
     def _reset(self, total: int) -> None:
-        self._changing = True
         self.beginResetModel()
-        self._rows, self._total = [], total
+        self._pages.clear()
+        self._total = total
         self.endResetModel()
-        self._changing = False
+
+    def _row(self, row: int) -> DocumentRow | None:
+        """The row's document, its page read if needed; None if it cannot be read."""
+        if not 0 <= row < self._total:
+            return None
+        number, offset = divmod(row, self.page_size)
+        rows = self._pages.get(number)
+        if rows is None:
+            rows = self._load(number)
+        else:
+            self._pages.move_to_end(number)
+        return rows[offset] if rows is not None and offset < len(rows) else None
+
+    def _load(self, number: int) -> list[DocumentRow] | None:
+        """Read page ``number`` (from the end of the page before it when that one is held)."""
+        if time.monotonic() < self._retry_at:
+            return None
+        previous = self._pages.get(number - 1)
+        if previous:
+            rows = self._fetch(0, self.page_size, previous[-1].position)
+        else:
+            rows = self._fetch(number * self.page_size, self.page_size)
+        if rows is None:
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return None
+        self._pages[number] = rows
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return rows
 
     def _count(self) -> int | None:
         return self._read(
@@ -287,7 +328,7 @@ class DocumentTableModel(QAbstractTableModel):
             )
         )
 
-    def _fetch(self, offset: int, limit: int) -> list[DocumentRow] | None:
+    def _fetch(self, offset: int, limit: int, after: int | None = None) -> list[DocumentRow] | None:
         return self._read(
             lambda: self.store.document_rows(
                 self.project_id,
@@ -297,16 +338,19 @@ class DocumentTableModel(QAbstractTableModel):
                 self.status,
                 self.search,
                 self.queue,
+                after=after,
             )
         )
 
     def _read(self, query: Callable[[], T]) -> T | None:
         """The query's result; None (and ``unavailable``) when the database is unavailable."""
         try:
-            return query()
+            result = query()
         except UnavailableError as error:
             self.unavailable.emit(str(error))
             return None
+        self._retry_at = 0.0  # the database answers again
+        return result
 
 
 class DocumentList(QWidget):
@@ -340,6 +384,7 @@ class DocumentList(QWidget):
         header.setSectionResizeMode(ENTITIES, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(STANCE, QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
+        header.setResizeContentsPrecision(SIZED_ROWS)  # not a page read for every row
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 0, 8)
         layout.addWidget(self.status_filter)

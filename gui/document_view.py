@@ -100,7 +100,7 @@ class DocumentView(QPlainTextEdit):
         self._schema: LabelSchema | None = None
         self._text = ""
         self._utf16 = Utf16Map("")
-        self._tokens = TokenIndex("")
+        self._token_index: TokenIndex | None = None  # built when first needed
         self._spans: list[EntitySpan] = []
         self._selected: int | None = None
         self._pressed: int | None = None
@@ -113,7 +113,7 @@ class DocumentView(QPlainTextEdit):
     def set_document(self, text: str, spans: list[EntitySpan], schema: LabelSchema) -> None:
         self._text, self._schema = text, schema
         self._marks = {}
-        self._utf16, self._tokens = Utf16Map(text), TokenIndex(text)
+        self._utf16, self._token_index = Utf16Map(text), None
         self._highlighter.setDocument(None)  # one highlighting pass, after indexing
         self.setPlainText(display_text(text))
         self._highlighter.setDocument(self.document())
@@ -150,6 +150,13 @@ class DocumentView(QPlainTextEdit):
         self._armed = role
         shape = Qt.CursorShape.PointingHandCursor if role else Qt.CursorShape.IBeamCursor
         self.viewport().setCursor(shape)
+
+    @property
+    def _tokens(self) -> TokenIndex:
+        """Token boundaries of the text, built on the first selection or boundary move."""
+        if self._token_index is None:
+            self._token_index = TokenIndex(self._text)
+        return self._token_index
 
     @property
     def armed(self) -> str:
@@ -199,6 +206,13 @@ class DocumentView(QPlainTextEdit):
         cursor.setPosition(self._utf16.to_utf16(start))
         cursor.setPosition(self._utf16.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)
+
+    def reveal(self, offset: int) -> None:
+        """The caret at ``offset`` (code points), its line scrolled to the middle."""
+        cursor = self.textCursor()
+        cursor.setPosition(self._utf16.to_utf16(offset))
+        self.setTextCursor(cursor)
+        self.centerCursor()
 
     def entity_at(self, point: QPoint) -> EntitySpan | None:
         """The innermost entity under a viewport point."""

@@ -28,7 +28,7 @@ from models.events import (
     SetEventType,
 )
 from models.labels import LabelSchema
-from models.layers import entities, open_layer
+from models.layers import EntitySpan, entities, open_layer
 from models.stance import AddEvidence, RemoveEvidence, SetStance
 from models.store import Store
 
@@ -221,7 +221,7 @@ class DocumentEditor(QObject):
     def _applied(self, changes: Changes) -> None:
         if changes.layer_id == self._layer_id and changes.entities:
             try:
-                spans = entities(self.store, changes.layer_id)
+                spans = self._spans_after(changes)
             except UnavailableError as error:  # saved, but the server went away just after
                 self.statusMessage.emit(self.tr("Saved; not shown yet: {0}").format(error))
             else:
@@ -231,6 +231,19 @@ class DocumentEditor(QObject):
             self.statusMessage.emit(changes.message)
         self.saved.emit()
         self.changed.emit(changes)
+
+    def _spans_after(self, changes: Changes) -> list[EntitySpan]:
+        """The view's entities with those in the changed ranges read again (an edit changes
+        only entities in its ranges: a long document's others are not read again)."""
+        if not changes.ranges:
+            return entities(self.store, changes.layer_id)
+        fresh = entities(self.store, changes.layer_id, within=changes.ranges)
+        kept = [
+            span
+            for span in self.view.spans
+            if not any(span.start < end and span.end > start for start, end in changes.ranges)
+        ]
+        return kept + fresh
 
     def _refused(self, error: Exception) -> None:
         self._failed = True

@@ -100,6 +100,7 @@ class EntityHighlighter(QSyntaxHighlighter):
         self._by_block: list[list[EntitySpan]] = [[]]
         self._tags: list[list[Tag]] = [[]]
         self._formats: dict[tuple[str, str], QTextCharFormat] = {}
+        self._tag_widths: dict[str, float] = {}
 
     # -- index -----------------------------------------------------------------------------
     def reset(self, utf16: Utf16Map, schema: LabelSchema) -> None:
@@ -118,18 +119,21 @@ class EntityHighlighter(QSyntaxHighlighter):
 
     def set_spans(self, spans: list[EntitySpan]) -> None:
         """Rebuild the per-block span index; call ``rehighlight_ranges`` to repaint."""
-        by_block: list[list[EntitySpan]] = [[] for _ in self._starts]
+        starts, block_ends = self._starts, self._ends
+        by_block: list[list[EntitySpan]] = [[] for _ in starts]
         ends: dict[int, list[str]] = {}
         for span in spans:
-            first, last = self.block_of(span.start), self.block_of(max(span.end - 1, span.start))
+            first = bisect_right(starts, span.start) - 1
+            last = bisect_right(starts, span.end - 1) - 1 if span.end > span.start else first
             for number in range(first, last + 1):
                 by_block[number].append(span)
-            ends.setdefault(min(span.end, self._ends[last]), []).append(span.label)
-        tags: list[list[Tag]] = [[] for _ in self._starts]
+            ends.setdefault(min(span.end, block_ends[last]), []).append(span.label)
+        tags: list[list[Tag]] = [[] for _ in starts]
+        width = self.tag_width
         for anchor in sorted(ends):
             labels = tuple(ends[anchor])
-            width = sum(self.tag_width(label) for label in labels)
-            tags[self.block_of(max(anchor - 1, 0))].append(Tag(anchor, labels, width))
+            tag = Tag(anchor, labels, sum(width(label) for label in labels))
+            tags[max(bisect_right(starts, anchor - 1) - 1, 0)].append(tag)
         self._by_block, self._tags = by_block, tags
 
     def block_of(self, offset: int) -> int:
@@ -145,7 +149,11 @@ class EntityHighlighter(QSyntaxHighlighter):
         return self._tags[number] if number < len(self._tags) else []
 
     def tag_width(self, label: str) -> float:
-        return self._metrics.horizontalAdvance(label) + 2 * TAG_PADDING + 2 * TAG_GAP
+        width = self._tag_widths.get(label)
+        if width is None:
+            width = self._metrics.horizontalAdvance(label) + 2 * TAG_PADDING + 2 * TAG_GAP
+            self._tag_widths[label] = width
+        return width
 
     def rehighlight_ranges(self, ranges: tuple[tuple[int, int], ...]) -> None:
         """Re-highlight only the blocks touching the code point ``ranges``."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QFrame,
     QLabel,
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.connection import ConnectionState
-from gui.dashboard import AgreementDashboard
 from gui.document_table import DocumentList, DocumentTableModel
 from gui.document_view import DocumentView
 from gui.editor import DocumentEditor
@@ -38,6 +38,7 @@ from gui.panels.labels import LabelPanel
 from gui.panels.legend import SchemaLegend
 from gui.panels.stance import StancePanel
 from gui.review_view import ReviewView
+from gui.search_panel import MatchMarks, SearchPanel
 from gui.settings import Settings
 from gui.workers import JobProgress, JobWorker
 from models.commands import Changes
@@ -50,6 +51,9 @@ from models.records import Progress
 from models.refresh import preannotate_learning
 from models.store import ProjectInfo, Store
 from models.transfer import ImportReport, import_file, import_texts
+
+if TYPE_CHECKING:  # matplotlib (90 MB, half a second) loads with the first dashboard
+    from gui.dashboard import AgreementDashboard
 
 DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
 TIME_FLUSH_SECONDS = 30
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         self.overlay = KeymapOverlay(project.schema, self)
         self._build_layout()
         self._build_status_bar()
+        self._build_search()
         self._build_menus()
         self.learning = LearningController(self)
         self._connect()
@@ -214,8 +219,14 @@ class MainWindow(QMainWindow):
         self.addActions([self.undo_action, self.redo_action])
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        search = self._action(self.tr("&Search the Corpus"), self.documents.focus_search, "search")
+        search = self._action(self.tr("&Filter Documents"), self.documents.focus_search, "search")
         edit_menu.addAction(search)
+        for text, slot, keys in (
+            (self.tr("Search the &Corpus…"), self.show_search, "corpus_search"),
+            (self.tr("Find &Next"), lambda: self.step_match(1), "next_match"),
+            (self.tr("Find &Previous"), lambda: self.step_match(-1), "previous_match"),
+        ):
+            edit_menu.addAction(self._action(text, slot, keys))
         annotate = self.menuBar().addMenu(self.tr("&Annotate"))
         self.evidence_action = self._action(
             self.tr("Show Stance &Evidence"), self.stance.toggle.toggle, "show_evidence"
@@ -241,6 +252,45 @@ class MainWindow(QMainWindow):
             self._action(self.tr("&Keyboard Shortcuts"), self.overlay.popup, "shortcuts")
         )
         help_menu.addAction(self._action(self.tr("Schema &Legend"), self.show_legend, "legend"))
+
+    def _build_search(self) -> None:
+        """The corpus search dock (hidden until Ctrl+Shift+F) and its marks in the view."""
+        self.search_panel = SearchPanel(self.store, self.project.id, self)
+        self.search_dock = QDockWidget(self.tr("Search"), self)
+        self.search_dock.setObjectName("searchDock")
+        self.search_dock.setWidget(self.search_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.search_dock)
+        self.search_dock.hide()
+        self.matches = MatchMarks(self.view, self)
+        self.search_panel.documentChosen.connect(self.open_hit)
+        self.search_panel.queryChanged.connect(self.matches.set_query)
+        self.search_panel.closeRequested.connect(self.close_search)
+        self.search_dock.visibilityChanged.connect(self._search_shown)
+        self.editor.loaded.connect(self.matches.refresh)
+
+    def show_search(self) -> None:
+        self.search_dock.show()
+        self.search_dock.raise_()
+        self.search_panel.focus()
+
+    def close_search(self) -> None:
+        self.search_dock.hide()
+        self.view.setFocus()
+
+    def _search_shown(self, visible: bool) -> None:
+        """The matches are marked while the search is open."""
+        self.matches.set_query(self.search_panel.query if visible else None)
+
+    def open_hit(self, document_id: int) -> None:
+        """Open a search hit with its matches marked, scrolled to the first."""
+        self.open_document(document_id)
+        if self.document_id == document_id:
+            self.matches.refresh(reveal=True)
+            self.view.setFocus()
+
+    def step_match(self, step: int) -> None:
+        if not self.matches.step(step):
+            self.statusBar().showMessage(self.tr("No search match here (Ctrl+Shift+F)"), 4000)
 
     def _action(self, text: str, slot: Any, keys: str | None = None) -> QAction:
         """A window-wide action; ``keys`` names its shortcuts in the keymap."""
@@ -291,6 +341,8 @@ class MainWindow(QMainWindow):
             model_id = model_annotator_id(self.store, self.project.model_annotator)
             position = self.store.document(document_id).position
             layer = find_layer(self.store, document_id, self.annotator_id)
+            if layer is None:  # to be seeded from the learned layer: bring it up to date
+                self.learning.prepare(document_id)
             self.editor.load(document_id, self.annotator_id, self.project.schema, model_id)
         except UnavailableError as error:
             self.unavailable(str(error))
@@ -345,10 +397,15 @@ class MainWindow(QMainWindow):
             return
         self.progress_label.setText(self.tr("{done} / {total} done").format(done=done, total=total))
 
-    def _changed(self, _changes: Changes) -> None:
-        if self.document_id is not None:
+    def _changed(self, changes: Changes) -> None:
+        """Refresh the list row when its columns may show the edit, the progress when the
+        status changed (the count of done documents is the only one an edit changes)."""
+        if self.document_id is not None and (
+            changes.entities or changes.status or changes.doc_labels
+        ):
             self.model.refresh_row(self.document_id)
-        self.update_progress()
+        if changes.status:
+            self.update_progress()
 
     def _sequence_hint(self, hint: str) -> None:
         """Show the pending key sequence's next choices (hidden when none is pending)."""
@@ -480,6 +537,8 @@ class MainWindow(QMainWindow):
     def show_dashboard(self) -> AgreementDashboard:
         """Open (or bring forward) the agreement dashboard and compute agreement afresh."""
         if self.dashboard is None:
+            from gui.dashboard import AgreementDashboard
+
             self.dashboard = AgreementDashboard(self.store, self.project, self, self._start)
         self.dashboard.show()
         self.dashboard.raise_()
@@ -630,4 +689,5 @@ class MainWindow(QMainWindow):
             worker.cancel()
         for worker in list(self.workers):
             worker.wait(60)
+        self.search_panel.stop()
         super().closeEvent(event)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.access import check_access, refusal
@@ -41,8 +42,15 @@ def _info(layer: Layer) -> LayerInfo:
 
 def find_layer(store: Store, document_id: int, annotator_id: int) -> LayerInfo | None:
     with store.reading() as session:
-        layer = _get(session, document_id, annotator_id)
-        return _info(layer) if layer else None
+        found = session.execute(_LAYER, {"document": document_id, "annotator": annotator_id})
+        row = found.first()
+        return LayerInfo(*row) if row else None
+
+
+# built once: the statement of every layer shown (no statement to build and key each time)
+_LAYER = select(
+    Layer.id, Layer.document_id, Layer.annotator_id, Layer.status, Layer.seconds, Layer.version
+).where(Layer.document_id == bindparam("document"), Layer.annotator_id == bindparam("annotator"))
 
 
 def _get(session: Session, document_id: int, annotator_id: int) -> Layer | None:
@@ -92,55 +100,87 @@ def open_layer(
 
 
 def _copy_layer(session: Session, source_id: int, target_id: int) -> None:
-    """Copy entities (keeping their origin) and events (as suggestions) of a layer."""
-    entity_ids: dict[int, int] = {}
-    for entity in session.scalars(select(Entity).where(Entity.layer_id == source_id)):
-        copy = Entity(
-            layer_id=target_id,
-            start=entity.start,
-            end=entity.end,
-            label=entity.label,
-            origin=entity.origin,
-            score=entity.score,
-        )
-        session.add(copy)
-        session.flush()
-        entity_ids[entity.id] = copy.id
-    for event in session.scalars(select(Event).where(Event.layer_id == source_id)):
-        new_event = Event(
-            layer_id=target_id,
-            type=event.type,
-            trigger_start=event.trigger_start,
-            trigger_end=event.trigger_end,
-            attributes=dict(event.attributes),
-            origin=event.origin,
-            state="suggested" if event.origin == "model" else event.state,
-        )
-        session.add(new_event)
-        session.flush()
-        arguments = session.scalars(select(EventArgument).where(EventArgument.event_id == event.id))
-        rows = [
-            {
-                "event_id": new_event.id,
-                "layer_id": target_id,
-                "role": argument.role,
-                "entity_id": entity_ids[argument.entity_id],
-                "origin": argument.origin,
-            }
-            for argument in arguments
-        ]
-        if rows:
-            session.execute(insert(EventArgument), rows)
+    """Copy entities (keeping their origin) and events (as suggestions) of a layer, each
+    table in one multi-row insert."""
+    sources = session.execute(
+        select(Entity.id, Entity.start, Entity.end, Entity.label, Entity.origin, Entity.score)
+        .where(Entity.layer_id == source_id)
+        .order_by(Entity.id)
+    ).all()
+    copies = [
+        {"layer_id": target_id, "start": s, "end": e, "label": label, "origin": o, "score": score}
+        for _id, s, e, label, o, score in sources
+    ]
+    entity_ids = _insert(session, Entity, [row.id for row in sources], copies)
+    events = session.scalars(
+        select(Event).where(Event.layer_id == source_id).order_by(Event.id)
+    ).all()
+    new_events = [
+        {
+            "layer_id": target_id,
+            "type": event.type,
+            "trigger_start": event.trigger_start,
+            "trigger_end": event.trigger_end,
+            "attributes": dict(event.attributes),
+            "origin": event.origin,
+            "state": "suggested" if event.origin == "model" else event.state,
+        }
+        for event in events
+    ]
+    event_ids = _insert(session, Event, [event.id for event in events], new_events)
+    arguments = session.scalars(
+        select(EventArgument).where(EventArgument.layer_id == source_id)
+    ).all()
+    rows = [
+        {
+            "event_id": event_ids[argument.event_id],
+            "layer_id": target_id,
+            "role": argument.role,
+            "entity_id": entity_ids[argument.entity_id],
+            "origin": argument.origin,
+        }
+        for argument in arguments
+    ]
+    if rows:
+        session.execute(insert(EventArgument), rows)
 
 
-def entities(store: Store, layer_id: int) -> list[EntitySpan]:
+def _insert(
+    session: Session,
+    table: type[Entity] | type[Event],
+    source_ids: list[int],
+    rows: list[dict[str, Any]],
+) -> dict[int, int]:
+    """Insert the copies ``rows`` of the rows ``source_ids``: new id of each source id."""
+    if not rows:
+        return {}
+    new_ids = session.scalars(insert(table).returning(table.id, sort_by_parameter_order=True), rows)
+    return dict(zip(source_ids, new_ids, strict=True))
+
+
+def entities(
+    store: Store, layer_id: int, within: tuple[tuple[int, int], ...] = ()
+) -> list[EntitySpan]:
+    """The layer's entities in text order; with ``within``, only those overlapping one of
+    those [start, end) ranges (what an edit changed)."""
+    query = _ENTITIES
+    if within:
+        query = query.where(or_(*(_overlapping(start, end) for start, end in within)))
     with store.reading() as session:
-        rows = session.execute(
-            select(Entity.id, Entity.start, Entity.end, Entity.label, Entity.origin, Entity.score)
-            .where(Entity.layer_id == layer_id)
-            .order_by(Entity.start, Entity.end)
-        )
-        return [EntitySpan(*row) for row in rows]
+        return [EntitySpan(*row) for row in session.execute(query, {"layer": layer_id})]
+
+
+# built once: the statement of every layer shown (no statement to build and key each time)
+_ENTITIES = (
+    select(Entity.id, Entity.start, Entity.end, Entity.label, Entity.origin, Entity.score)
+    .where(Entity.layer_id == bindparam("layer"))
+    .order_by(Entity.start, Entity.end)
+)
+
+
+def _overlapping(start: int, end: int) -> ColumnElement[bool]:
+    """Entities that share at least one character with [start, end)."""
+    return and_(Entity.start < end, Entity.end > start)
 
 
 def add_time(store: Store, layer_id: int, seconds: float) -> None:
@@ -156,10 +196,10 @@ def add_time(store: Store, layer_id: int, seconds: float) -> None:
         )
 
 
-def touch(session: Session, layer_id: int) -> None:
-    """Mark the layer changed: new version and time stamp (optimistic locking, sync)."""
+def touch(session: Session, *layer_ids: int) -> None:
+    """Mark the layers changed: new version and time stamp (optimistic locking, sync)."""
     session.execute(
         update(Layer)
-        .where(Layer.id == layer_id)
+        .where(Layer.id.in_(layer_ids))
         .values(version=Layer.version + 1, updated_at=utcnow())
     )

@@ -12,15 +12,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import db
 from models.access import Identity, LayerVersion, check_access, layer_version, lock_expected
 from models.labels import LabelSchema, default_schema_text, parse_schema
 from models.schema import Annotator, DocLabel, Document, Entity, Layer, Project
+from models.search import listing_filter
 
 if TYPE_CHECKING:
     from models.commands import Changes, Command
@@ -206,53 +218,13 @@ class Store:
         Returns, for each record, the new document id or None when it was a duplicate.
         """
         with self.transaction() as session:
-            hashes = [text_hash(record.text) for record in documents]
-            known = set(
-                session.scalars(
-                    select(Document.sha256).where(
-                        Document.project_id == project_id, Document.sha256.in_(set(hashes))
-                    )
-                )
-            )
-            position = int(
-                session.scalar(
-                    select(func.coalesce(func.max(Document.position), -1)).where(
-                        Document.project_id == project_id
-                    )
-                )
-                or 0
-            )
-            rows, slots = [], []
-            for index, (record, digest) in enumerate(zip(documents, hashes, strict=True)):
-                if digest in known:
-                    continue
-                known.add(digest)
-                position += 1
-                rows.append(
-                    {
-                        "project_id": project_id,
-                        "external_id": record.external_id,
-                        "title": record.title,
-                        "text": record.text,
-                        "sha256": digest,
-                        "meta": record.meta,
-                        "position": position,
-                    }
-                )
-                slots.append(index)
-            ids: list[int | None] = [None] * len(documents)
-            if rows:
-                new_ids = session.scalars(
-                    insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
-                ).all()
-                for index, new_id in zip(slots, new_ids, strict=True):
-                    ids[index] = new_id
-            return ids
+            found = insert_documents(session, project_id, documents)
+            return [document_id if added else None for document_id, added in found]
 
     def document(self, document_id: int) -> DocumentData:
+        """The document (``NoResultFound`` when there is none)."""
         with self.reading() as session:
-            doc = session.get_one(Document, document_id)
-            return DocumentData(doc.id, doc.project_id, doc.position, doc.title, doc.text, doc.meta)
+            return DocumentData(*session.execute(_DOCUMENT, {"id": document_id}).one())
 
     def _listing(
         self,
@@ -262,27 +234,19 @@ class Store:
         search: str | None,
         queue: Queue | None = None,
     ) -> Any:
-        layer = and_(Layer.document_id == Document.id, Layer.annotator_id == annotator_id)
-        status_column = func.coalesce(Layer.status, "todo")
-        query = (
-            select(
-                Document.id,
-                Document.position,
-                Document.title,
-                status_column.label("status"),
-                Layer.id.label("layer_id"),
-                func.coalesce(Layer.seconds, 0.0).label("seconds"),
-            )
-            .outerjoin(Layer, layer)
-            .where(Document.project_id == project_id)
-        )
+        """Ids and positions of the listed documents. The annotator's layer is joined only
+        to filter by status (a document without one is to do)."""
+        query = select(Document.id, Document.position).where(Document.project_id == project_id)
         if queue is not None:
             query = query.where(queue.clause())
-        if status:
-            query = query.where(status_column == status)
+        if status == "todo":
+            query = query.outerjoin(Layer, _layer_of(annotator_id)).where(
+                func.coalesce(Layer.status, "todo") == "todo"
+            )
+        elif status:
+            query = query.join(Layer, _layer_of(annotator_id)).where(Layer.status == status)
         if search:
-            pattern = f"%{search}%"
-            query = query.where(or_(Document.title.ilike(pattern), Document.text.ilike(pattern)))
+            query = query.where(listing_filter(search, self.engine.dialect.name, project_id))
         return query
 
     def count_documents(
@@ -292,10 +256,15 @@ class Store:
         status: str | None = None,
         search: str | None = None,
         queue: Queue | None = None,
+        before: int | None = None,
     ) -> int:
-        inner = self._listing(project_id, annotator_id, status, search, queue).subquery()
+        """Documents of the listing; with ``before``, only those before that corpus position
+        (the row of the document at ``before`` in the list)."""
+        listing = self._listing(project_id, annotator_id, status, search, queue)
+        if before is not None:
+            listing = listing.where(Document.position < before)
         with self.reading() as session:
-            return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+            return int(session.scalar(select(func.count()).select_from(listing.subquery())) or 0)
 
     def document_rows(
         self,
@@ -306,12 +275,30 @@ class Store:
         status: str | None = None,
         search: str | None = None,
         queue: Queue | None = None,
+        after: int | None = None,
     ) -> list[DocumentRow]:
         """A page of the document list, in corpus order, with the entity count of the layer
         the annotator sees (their own, else the project's model layer); only the documents
-        of ``queue`` when given."""
-        query = self._listing(project_id, annotator_id, status, search, queue)
-        query = query.order_by(Document.position).offset(offset).limit(limit)
+        of ``queue`` when given. With ``after`` (a corpus position) the page starts after
+        that document, ``offset`` rows further: a page next to a known one is found at once.
+        """
+        page = self._listing(project_id, annotator_id, status, search, queue)
+        if after is not None:
+            page = page.where(Document.position > after)
+        ids = page.order_by(Document.position).offset(offset).limit(limit).subquery()
+        query = (
+            select(
+                Document.id,
+                Document.position,
+                Document.title,
+                func.coalesce(Layer.status, "todo"),
+                Layer.id,
+                func.coalesce(Layer.seconds, 0.0),
+            )
+            .join(ids, ids.c.id == Document.id)
+            .outerjoin(Layer, _layer_of(annotator_id))
+            .order_by(Document.position)
+        )
         with self.reading() as session:
             rows = session.execute(query).all()
             model_id = self._model_annotator_id(session, project_id)
@@ -376,7 +363,7 @@ class Store:
         in_queue = queue.clause() if queue is not None else true()
         with self.reading() as session:
             total = session.scalar(
-                select(func.count(Document.id)).where(Document.project_id == project_id, in_queue)
+                select(func.count()).where(Document.project_id == project_id, in_queue)
             )
             done = session.scalar(
                 select(func.count(Layer.id))
@@ -399,23 +386,18 @@ class Store:
     ) -> int | None:
         """The next document not done by the annotator after ``after_position``, wrapping
         (within ``queue`` when given)."""
-        listing = self._listing(project_id, annotator_id, None, None, queue).subquery()
         not_done = (
-            select(listing.c.id, listing.c.position)
-            .where(listing.c.status.not_in(("done", "skipped")))
-            .subquery()
+            self._listing(project_id, annotator_id, None, None, queue)
+            .outerjoin(Layer, _layer_of(annotator_id))
+            .where(func.coalesce(Layer.status, "todo").not_in(("done", "skipped")))
+            .order_by(Document.position)
+            .limit(1)
         )
         with self.reading() as session:
-            later = session.scalar(
-                select(not_done.c.id)
-                .where(not_done.c.position > after_position)
-                .order_by(not_done.c.position)
-                .limit(1)
-            )
-            if later is not None:
-                return int(later)
-            first = session.scalar(select(not_done.c.id).order_by(not_done.c.position).limit(1))
-            return int(first) if first is not None else None
+            later = session.scalar(not_done.where(Document.position > after_position))
+            if later is None:
+                later = session.scalar(not_done)
+            return int(later) if later is not None else None
 
     def neighbour(
         self, project_id: int, position: int, step: int, queue: Queue | None = None
@@ -431,6 +413,70 @@ class Store:
                 query = query.where(Document.position < position).order_by(Document.position.desc())
             found = session.scalar(query.limit(1))
             return int(found) if found is not None else None
+
+
+def _layer_of(annotator_id: int) -> ColumnElement[bool]:
+    """Join condition of a document's layer by ``annotator_id``."""
+    return and_(Layer.document_id == Document.id, Layer.annotator_id == annotator_id)
+
+
+# built once: the statement of every document opened (no statement to build and key each time)
+_DOCUMENT = select(
+    Document.id,
+    Document.project_id,
+    Document.position,
+    Document.title,
+    Document.text,
+    Document.meta,
+).where(Document.id == bindparam("id"))
+
+
+def insert_documents(
+    session: Session, project_id: int, documents: list[DocumentRecord]
+) -> list[tuple[int, bool]]:
+    """Insert the documents whose text is not in the project yet, after the last position;
+    (document id, True when inserted) for each record, a repeated text given the id of its
+    first occurrence."""
+    hashes = [text_hash(record.text) for record in documents]
+    known: dict[str, int] = {
+        digest: document_id
+        for digest, document_id in session.execute(
+            select(Document.sha256, Document.id).where(
+                Document.project_id == project_id, Document.sha256.in_(set(hashes))
+            )
+        )
+    }
+    position = int(
+        session.scalar(
+            select(func.coalesce(func.max(Document.position), -1)).where(
+                Document.project_id == project_id
+            )
+        )
+        or 0
+    )
+    rows: dict[str, dict[str, Any]] = {}
+    for record, digest in zip(documents, hashes, strict=True):
+        if digest not in known and digest not in rows:
+            position += 1
+            rows[digest] = {
+                "project_id": project_id,
+                "external_id": record.external_id,
+                "title": record.title,
+                "text": record.text,
+                "sha256": digest,
+                "meta": record.meta,
+                "position": position,
+            }
+    if rows:  # one multi-row statement: on SQLite, one flush of the search index
+        table = cast(Table, Document.__table__)
+        statement = insert(table).returning(table.c.sha256, table.c.id)
+        known.update(session.execute(statement, list(rows.values())).all())
+    first = set(rows)  # texts inserted now: only their first record counts as added
+    found = []
+    for digest in hashes:
+        found.append((known[digest], digest in first))
+        first.discard(digest)
+    return found
 
 
 def text_hash(text: str) -> str:

@@ -1,11 +1,20 @@
-"""The lazy document list model, tested without widgets."""
+"""The lazy document list model, tested without widgets (but one)."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
-from gui.document_table import ENTITIES, ROW_ROLE, STATUS, TITLE, DocumentTableModel
+from gui import document_table
+from gui.document_table import (
+    ENTITIES,
+    ROW_ROLE,
+    STATUS,
+    TITLE,
+    DocumentList,
+    DocumentTableModel,
+)
 from models.commands import AddEntity, SetStatus
 from models.layers import open_layer
 from models.records import DocumentRecord
@@ -33,26 +42,39 @@ def model(store: Store, ids: list[int]) -> DocumentTableModel:
     return DocumentTableModel(store, project.id, store.annotator_id("alice"), page_size=PAGE)
 
 
-def test_document_table_fetches_pages_lazily(model: DocumentTableModel) -> None:
-    assert model.rowCount() == 0
-    assert model.total == DOCUMENTS
-    assert model.canFetchMore(QModelIndex())
-    model.fetchMore(QModelIndex())
-    assert model.rowCount() == PAGE
-    while model.canFetchMore(QModelIndex()):
-        model.fetchMore(QModelIndex())
-    assert model.rowCount() == DOCUMENTS
+def test_document_table_reads_only_the_pages_shown(model: DocumentTableModel) -> None:
+    assert model.rowCount() == DOCUMENTS == model.total  # counted, nothing read yet
+    assert model.loaded == 0
+    assert model.index(12, TITLE).data() == "T12"  # reads the page of row 12 only
+    assert model.loaded == PAGE
+    assert model.index(22, TITLE).data() == "T22"  # the last page, shorter
+    assert model.loaded == PAGE + DOCUMENTS % PAGE
     assert [model.document_row(i).title for i in range(3)] == ["T0", "T1", "T2"]
+    assert model.index(DOCUMENTS, TITLE).data() is None
+
+
+def test_document_table_keeps_the_last_pages_seen(
+    store: Store, ids: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(document_table, "MAX_PAGES", 2)
+    project = store.project("test")
+    assert project is not None
+    model = DocumentTableModel(store, project.id, store.annotator_id("alice"), page_size=PAGE)
+    for row in range(DOCUMENTS):  # scrolling down: from the page before, by position
+        assert model.document_row(row).id == ids[row]
+    assert model.loaded == PAGE + DOCUMENTS % PAGE  # the last two pages
+    assert model.row_of(ids[0]) is None and model.row_of(ids[-1]) == DOCUMENTS - 1
+    assert model.document_row(7).id == ids[7]  # read again, by offset
 
 
 def test_document_table_columns_and_row_role(model: DocumentTableModel) -> None:
-    model.fetchMore(QModelIndex())
     assert model.columnCount() == 4  # title, status, entities, stance
     assert model.index(1, TITLE).data() == "T1"
     assert model.index(1, STATUS).data() == "to do"
     assert model.index(1, ENTITIES).data() == 0
     row = model.index(1, STATUS).data(ROW_ROLE)
     assert isinstance(row, DocumentRow) and row.title == "T1"
+    assert model.index(1, TITLE).data(Qt.ItemDataRole.DecorationRole) is None
     header = model.headerData(TITLE, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
     assert header == "Title"
 
@@ -66,57 +88,83 @@ def test_document_table_filter_by_status_and_search(
         assert layer is not None
         store.do(SetStatus(layer.id, "done"))
     model.set_filter(status="done")
-    assert model.total == 3 and model.rowCount() == 0
-    model.fetchMore(QModelIndex())
+    assert model.total == 3 == model.rowCount() and model.loaded == 0
     assert [model.document_row(i).id for i in range(3)] == ids[:3]
-    assert not model.canFetchMore(QModelIndex())
     model.set_filter(search="Moscou")
     assert model.total == len([i for i in range(DOCUMENTS) if i % 2])
     model.set_filter(status="todo", search="Pékin")
     assert model.total == len([i for i in range(3, DOCUMENTS) if i % 2 == 0])
+    assert model.document_row(0).title == "T4"
 
 
 def test_document_table_refresh_row_after_an_edit(
     model: DocumentTableModel, store: Store, ids: list[int], qtbot: object
 ) -> None:
-    model.fetchMore(QModelIndex())
-    layer = open_layer(store, ids[2], model.annotator_id, None, create=True)
+    model.document_row(7)  # pages 0 and 1 held
+    layer = open_layer(store, ids[6], model.annotator_id, None, create=True)
     assert layer is not None
     store.do(AddEntity(layer.id, 0, 7, "MISC"))
     changed: list[int] = []
     model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    model.refresh_row(ids[6])
+    assert changed == [6]
+    assert model.index(6, ENTITIES).data() == 1
+    assert model.index(6, STATUS).data() == "in progress"
+
+
+def test_document_table_refresh_row_of_a_document_leaving_the_filter(
+    model: DocumentTableModel, store: Store, ids: list[int]
+) -> None:
+    model.set_filter(status="todo")
+    assert model.document_row(2).id == ids[2]
+    layer = open_layer(store, ids[2], model.annotator_id, None, create=True)
+    assert layer is not None
+    store.do(SetStatus(layer.id, "done"))
     model.refresh_row(ids[2])
-    assert changed == [2]
-    assert model.index(2, ENTITIES).data() == 1
-    assert model.index(2, STATUS).data() == "in progress"
+    assert model.total == DOCUMENTS - 1
+    assert model.document_row(2).id == ids[3]
 
 
-def test_document_table_refresh_keeps_rows_and_adds_new_documents(
-    store: Store, ids: list[int]
+def test_document_table_refresh_updates_in_place_and_resets_for_new_documents(
+    store: Store, ids: list[int], qtbot: object
 ) -> None:
     project = store.project("test")
     assert project is not None
     model = DocumentTableModel(store, project.id, store.annotator_id("bob"), page_size=50)
-    model.fetchMore(QModelIndex())
-    assert model.rowCount() == DOCUMENTS
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    assert model.index(1, STATUS).data() == "to do"
+    assert open_layer(store, ids[1], store.annotator_id("bob"), None, create=True)
+    model.refresh()  # same rows: read again, no reset
+    assert model.index(1, STATUS).data() == "in progress" and not resets
     store.add_documents(project.id, [DocumentRecord(text="Un nouvel article.", title="New")])
     model.refresh()
-    assert model.rowCount() == DOCUMENTS + 1
+    assert model.rowCount() == DOCUMENTS + 1 and resets
     assert model.document_row(DOCUMENTS).title == "New"
 
 
-def test_document_table_locate_fetches_up_to_the_document(
+def test_document_table_locate_reads_one_page(
     model: DocumentTableModel, store: Store, ids: list[int]
 ) -> None:
     position = store.document(ids[12]).position
     assert model.locate(ids[12], position) == 12
-    assert model.rowCount() == 15  # three pages, not the whole corpus
+    assert model.loaded == PAGE  # the page of row 12, not the rows before it
+    model.set_filter(search="Moscou")  # odd documents only
+    assert model.locate(ids[12], position) is None
+    assert model.locate(ids[13], store.document(ids[13]).position) == 6
+
+
+def test_document_table_columns_sized_from_a_few_rows(
+    model: DocumentTableModel, qtbot: QtBot
+) -> None:
+    documents = DocumentList(model)
+    qtbot.addWidget(documents)
+    documents.table.resizeColumnsToContents()  # even hidden: not every row is read
+    assert model.loaded <= documents.table.horizontalHeader().resizeContentsPrecision() + PAGE
 
 
 def test_document_table_passes_qtmodeltester(model: DocumentTableModel, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     qtmodeltester.check(model, force_py=True)  # keeps checking on every signal below
-    model.fetchMore(QModelIndex())
     model.set_filter(search="Pékin")
-    model.fetchMore(QModelIndex())
     model.refresh()
     assert model.rowCount() > 0

@@ -136,6 +136,17 @@ def test_document_view_selection_range_snaps_with_emoji_and_accents(view: Docume
     assert snapped is not None and TEXT[snapped[0] : snapped[1]] == "😀 et"
 
 
+def test_document_view_selection_snaps_to_the_tokens_of_the_new_document(
+    view: DocumentView, schema: LabelSchema
+) -> None:
+    view.set_selection_range(*word(TEXT, "Poutine"))
+    assert view.selection_range() == word(TEXT, "Poutine")  # the first text's tokens
+    other = "Un sommet entre Moscou et Pékin."
+    view.set_document(other, [], schema)
+    view.set_selection_range(other.index("Moscou") + 2, other.index("Moscou") + 3)
+    assert view.selection_range() == word(other, "Moscou")
+
+
 def test_document_view_keyboard_selection_then_label_key_requests_creation(
     view: DocumentView, qtbot: QtBot
 ) -> None:

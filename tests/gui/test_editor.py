@@ -13,10 +13,11 @@ from PySide6.QtGui import QUndoStack
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert
 
+from gui import editor as editor_module
 from gui.document_view import DocumentView
 from gui.editor import DocumentEditor
 from models.commands import Changes
-from models.layers import entities, find_layer
+from models.layers import EntitySpan, entities, find_layer
 from models.offsets import Utf16Map
 from models.records import DocumentRecord
 from models.schema import Entity, Layer
@@ -165,6 +166,42 @@ def test_editor_keyboard_create_relabel_resize_delete_undo_redo(bench: Bench, qt
     bench.stack.redo()
     assert ("Pe\u0301kin", "LOC", "manual") in stored()
     assert ("Pe\u0301kin", "LOC") in [(TEXT[s.start : s.end], s.label) for s in view.spans]
+
+
+def test_editor_edits_read_only_their_ranges_and_the_view_matches_the_database(
+    bench: Bench, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view, layer_id = bench.view, bench.editor.layer_id
+    assert layer_id is not None
+    reads: list[tuple[tuple[int, int], ...]] = []
+
+    def recording(
+        store: Store, layer: int, within: tuple[tuple[int, int], ...] = ()
+    ) -> list[EntitySpan]:
+        reads.append(within)
+        return entities(store, layer, within)
+
+    monkeypatch.setattr(editor_module, "entities", recording)
+
+    def shown() -> list[tuple[int, int, str, str]]:
+        return [(s.start, s.end, s.label, s.origin) for s in view.spans]
+
+    def in_database() -> list[tuple[int, int, str, str]]:
+        return [(s.start, s.end, s.label, s.origin) for s in entities(bench.setup.store, layer_id)]
+
+    view.set_selection_range(*word("Pe\u0301kin"))
+    qtbot.keyClicks(view, "3")
+    for _ in range(3):  # the start over "à", then over "Jinping" of the next entity
+        qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+        assert shown() == in_database()
+    bench.stack.undo()
+    assert shown() == in_database()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert shown() == in_database()
+    bench.stack.undo()
+    bench.stack.redo()
+    assert shown() == in_database() and len(shown()) == len(SEEDED)
+    assert reads and all(reads)  # every edit read its ranges, never the whole layer
 
 
 def test_editor_keyboard_tab_then_relabel_and_delete_model_entities(

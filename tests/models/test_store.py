@@ -108,6 +108,22 @@ def test_store_document_rows_filter_search_and_count_the_visible_layer(
     assert store.progress(project.id, store.annotator_id("bob")) == (0, 5)
 
 
+def test_store_document_rows_after_a_position_and_count_before_one(
+    store: Store, project: ProjectInfo, corpus: list[int], human_id: int
+) -> None:
+    positions = [row.position for row in store.document_rows(project.id, human_id, 0, 10)]
+    after = store.document_rows(project.id, human_id, 1, 2, after=positions[1])
+    assert [row.id for row in after] == corpus[3:5]  # one row past the one after position 1
+    assert store.count_documents(project.id, human_id, before=positions[3]) == 3
+    layer = open_layer(store, corpus[1], human_id, None, create=True)
+    assert layer is not None
+    store.do(SetStatus(layer.id, "done"))
+    assert store.count_documents(project.id, human_id, "todo", before=positions[3]) == 2
+    assert store.count_documents(project.id, human_id, "done", before=positions[3]) == 1
+    todo = store.document_rows(project.id, human_id, 0, 1, "todo", after=positions[0])
+    assert [row.id for row in todo] == [corpus[2]]  # the done one is skipped
+
+
 def test_store_next_document_skips_done_and_wraps(
     store: Store, project: ProjectInfo, corpus: list[int], human_id: int
 ) -> None:
