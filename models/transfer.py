@@ -17,10 +17,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select, update
 
@@ -39,6 +42,7 @@ IMPORT_BATCH = 1000  # records of a structured file written in one transaction
 IMPORT_ANNOTATOR = "import"
 GOLD = "gold"
 T = TypeVar("T")
+P = ParamSpec("P")
 _NEW_COLOURS = ("#e6a23c", "#16a2a2", "#8c6d31", "#c94f9c", "#5b6abf", "#7a9e2e")
 _NEW_KEYS = "567890bcghilmopqtuvwxyz"
 # what each format carries from a layer back to a layer (README: the format table)
@@ -72,6 +76,42 @@ class ExportReport:
     path: Path
     source: str
     warnings: tuple[str, ...] = ()
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off meanwhile (back on after, if it was on)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collector_paused(function: Callable[P, Job[T]]) -> Callable[P, Job[T]]:
+    """The job with the cyclic garbage collector paused during each of its steps (not
+    between them). A step makes hundreds of thousands of objects (records, spans, rows),
+    none in a cycle: the collections they trigger took 0.3 to 0.4 s of a 10,000-article
+    import or export. Closing the job closes ``function``'s generator."""
+
+    @wraps(function)
+    def job(*args: P.args, **kwargs: P.kwargs) -> Job[T]:
+        steps = function(*args, **kwargs)
+        try:
+            while True:
+                with _collection_paused():
+                    try:
+                        progress = next(steps)
+                    except StopIteration as stop:
+                        result: T = stop.value
+                        return result
+                yield progress
+        finally:
+            steps.close()
+
+    return job
 
 
 def import_texts(
@@ -126,6 +166,7 @@ def detect_format(path: Path, fmt: str = "auto") -> FormatSpec:
     raise TransferError(f"{path}: cannot tell the format: name it with --format")
 
 
+@_collector_paused
 def import_file(
     store: Store,
     project_id: int,
@@ -364,6 +405,7 @@ def _kind(project: ProjectInfo, name: str) -> str:
     return "gold" if name == GOLD else "human"
 
 
+@_collector_paused
 def export(
     store: Store,
     project_id: int,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from models import transfer
 from models.commands import AddEntity
 from models.events import AddArgument, AddEvent, SetEventState
 from models.formats import jsonl
@@ -305,3 +308,28 @@ def test_transfer_jsonl_round_trip_of_a_layer_edited_with_commands(
     run(export(store, project.id, again, source="bob"))
     exported = json.loads(again.read_text("utf-8"))
     assert {**exported, "annotator": "alice", "status": line["status"]} == line
+
+
+def test_transfer_import_pauses_the_garbage_collector_during_its_steps_only(
+    store: Store, project: ProjectInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    checks = transfer.record_problems  # type: ignore[attr-defined]
+
+    def spying(*args: Any, **kwargs: Any) -> list[str]:
+        seen.append(gc.isenabled())
+        return checks(*args, **kwargs)
+
+    monkeypatch.setattr(transfer, "record_problems", spying)
+    records = [_annotated(text, i) for i, text in enumerate(TEXTS)]
+    job = import_file(store, project.id, _write(tmp_path / "in.jsonl", records), batch_size=1)
+    step = next(job)
+    assert gc.isenabled() and step.done == 1  # on again between two steps
+    assert run(job).added == 2
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        run(export(store, project.id, tmp_path / "out.jsonl", source="alice"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
