@@ -44,7 +44,7 @@ from gui.highlighter import Mark, MarkStyle
 from gui.workers import JobWorker
 from models.jobs import Job
 from models.records import Progress
-from models.search import Hit, Page, Query, QueryError, count_job, parse, search, search_job
+from models.search import Hit, Page, Query, QueryError, count_job, parse, search_job
 from models.store import Store
 
 Index = QModelIndex | QPersistentModelIndex
@@ -63,12 +63,14 @@ class SearchTableModel(QAbstractListModel):
     """The matching documents, one page at a time as the list scrolls (keyset paging on the
     corpus position: a page never re-reads the pages before it)."""
 
-    def __init__(self, store: Store, project_id: int, parent: QObject | None = None) -> None:
+    fetchRequested = Signal(int)  # the corpus position after which the next page starts
+
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.store, self.project_id = store, project_id
         self.query: Query | None = None
         self._hits: list[Hit] = []
         self._more = False
+        self._fetching = False  # a next page was asked for (fetchRequested) and not added yet
         self._changing = False  # no fetchMore from a view reacting to a change of the rows
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -93,17 +95,25 @@ class SearchTableModel(QAbstractListModel):
         self.query = query
         self._hits = list(page.hits) if page is not None else []
         self._more = page is not None and len(page.hits) == PAGE_SIZE
+        self._fetching = False
         self.endResetModel()
         self._changing = False
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._more and not self._changing
+        return not parent.isValid() and self._more and not self._fetching and not self._changing
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        """Ask for the next page (``fetchRequested``): a page of a phrase whose words are
+        common but seldom side by side takes most of a second, so the panel reads it on a
+        worker and hands it to ``append``."""
         if not self.canFetchMore(parent) or self.query is None:
             return
-        after = self._hits[-1].position
-        page = search(self.store, self.project_id, self.query, limit=PAGE_SIZE, after=after)
+        self._fetching = True
+        self.fetchRequested.emit(self._hits[-1].position)
+
+    def append(self, page: Page) -> None:
+        """Add the page asked for by the last ``fetchRequested``."""
+        self._fetching = False
         self._more = len(page.hits) == PAGE_SIZE
         if page.hits:
             first = len(self._hits)
@@ -192,7 +202,8 @@ class SearchPanel(QWidget):
         self.field.setClearButtonEnabled(True)
         self.status = QLabel()
         self.status.setProperty("role", "hint")
-        self.model = SearchTableModel(store, project_id, self)
+        self.model = SearchTableModel(self)
+        self.model.fetchRequested.connect(self._fetch)
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setItemDelegate(HitDelegate(self.list))
@@ -252,6 +263,18 @@ class SearchPanel(QWidget):
             signal.connect(lambda *_args, w=worker: self.workers.remove(w))
         self.workers.append(worker)
         return worker.start()
+
+    def _fetch(self, after: int) -> None:
+        query, generation = self.model.query, self._generation
+        if query is not None:
+            self._start(
+                search_job(self.store, self.project_id, query, limit=PAGE_SIZE, after=after),
+                lambda page: self._append(generation, page),
+            )
+
+    def _append(self, generation: int, page: Page) -> None:
+        if generation == self._generation:
+            self.model.append(page)
 
     def _show(self, generation: int, query: Query, page: Page) -> None:
         if generation != self._generation:

@@ -147,12 +147,39 @@ def test_results_model_pages_in_corpus_order(
     store.add_documents(
         project.id, [DocumentRecord(text=f"Dépêche {n} de Pékin.") for n in range(120)]
     )
-    model = SearchTableModel(store, project.id)
-    qtmodeltester.check(model, force_py=True)
+    model = SearchTableModel()
     query = parse("pékin")
+    asked: list[int] = []
+
+    def read(after: int) -> None:  # what the panel does on a worker
+        asked.append(after)
+        model.append(search(store, project.id, query, limit=PAGE_SIZE, after=after))
+
+    model.fetchRequested.connect(read)
+    qtmodeltester.check(model, force_py=True)
     model.set_page(query, search(store, project.id, query, limit=PAGE_SIZE))
     assert model.canFetchMore(QModelIndex())  # the tester may already have fetched a page
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
     positions = [model.hit(row).position for row in range(model.rowCount())]
     assert len(set(positions)) == 122 and positions == sorted(positions)
+    assert asked == sorted(set(asked))  # each page asked for once, after the previous one
+
+
+def test_panel_reads_the_next_page_off_the_gui_thread(
+    qtbot: QtBot, store: Store, project: ProjectInfo, window: MainWindow
+) -> None:
+    store.add_documents(
+        project.id, [DocumentRecord(text=f"Dépêche {n} de Pékin.") for n in range(120)]
+    )
+    panel = window.search_panel
+    model = panel.model
+    query = parse("pékin")
+    model.set_page(query, search(store, project.id, query, limit=PAGE_SIZE))
+    shown = model.rowCount()
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == shown and not model.canFetchMore(QModelIndex())  # in flight
+    qtbot.waitUntil(lambda: model.rowCount() >= shown + PAGE_SIZE, timeout=10_000)
+    assert [model.hit(row).position for row in range(model.rowCount())] == sorted(
+        model.hit(row).position for row in range(model.rowCount())
+    )
