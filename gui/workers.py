@@ -39,6 +39,9 @@ class JobWorker(QRunnable):
 
     def __init__(self, job: Job[Any], name: str = "") -> None:
         super().__init__()
+        # Python owns the runnable: with auto-delete the pool thread deleted it while the
+        # garbage collector could be freeing its wrapper on the GUI thread (a segfault)
+        self.setAutoDelete(False)
         self.job = job
         self.name = name
         self.signals = JobSignals()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import shiboken6
 from pytestqt.qtbot import QtBot
 
 from gui.workers import JobProgress, JobWorker
@@ -74,8 +75,7 @@ def test_workers_progress_widget_shows_steps_and_cancels(qtbot: QtBot) -> None:
     reached: list[int] = []
     gate = threading.Event()
     worker = JobWorker(counting(10, reached, gate))
-    widget = JobProgress(worker, "Counting")
-    qtbot.addWidget(widget)
+    widget = JobProgress(worker, "Counting")  # not qtbot's to close: it deletes itself
     widget.show_progress(Progress(4, 10, "step 4"))
     assert widget.bar.maximum() == 10 and widget.bar.value() == 4
     assert widget.label.text() == "step 4"
@@ -85,3 +85,4 @@ def test_workers_progress_widget_shows_steps_and_cancels(qtbot: QtBot) -> None:
         widget.cancel_button.click()
         gate.set()
     assert not widget.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(widget))  # gone once the job has ended
