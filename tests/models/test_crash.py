@@ -65,6 +65,8 @@ def _expected(before: State, lines: list[str]) -> tuple[State, dict[str, Any] | 
     )
     in_flight = None
     for line in lines:
+        if not line.endswith("\n"):
+            break  # cut by the kill mid-line: not reported
         kind, _, payload = line.partition(" ")
         if kind == "do":
             in_flight = json.loads(payload)
