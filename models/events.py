@@ -55,11 +55,11 @@ class EventView:
 
 
 def events(store: Store, layer_id: int, *, include_rejected: bool = False) -> list[EventView]:
-    with store.reading() as session:
+    with store.connected() as connection:
         query = _EVENTS if include_rejected else _SHOWN_EVENTS
-        rows = session.execute(query, {"layer": layer_id}).all()
+        rows = connection.execute(query, {"layer": layer_id}).all()
         arguments: dict[int, list[ArgumentView]] = {row.id: [] for row in rows}
-        for argument_id, event_id, role, entity_id, start, end, label in session.execute(
+        for argument_id, event_id, role, entity_id, start, end, label in connection.execute(
             _ARGUMENTS, {"layer": layer_id}
         ):
             if event_id in arguments:

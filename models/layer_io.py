@@ -12,17 +12,15 @@ Only accepted events are exported: suggestions and rejected events are not annot
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Table, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from models.bulk import insert_ids, insert_many, select_rows
 from models.labels import LabelSchema
 from models.layers import touch
 from models.records import ArgumentRecord, DocumentRecord, EventRecord, SpanRecord, StanceRecord
@@ -41,7 +39,6 @@ from models.stance import TASK as STANCE_TASK
 # characters that continue the previous one: a span must not start on one or end before one
 _JOINERS = {"\u200c", "\u200d"}
 _FIRST_CONTINUING = "\u0300"  # no character before the combining marks continues another
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def layer_record(session: Session, document_id: int, layer_id: int | None) -> DocumentRecord:
@@ -163,19 +160,18 @@ def write_layers(
     if not records:
         return []
     found = existing_layers(session, records)
+    new = [key for key in records if key not in found]
     rows = [
-        {"document_id": key[0], "annotator_id": key[1], "status": r.status or "in_progress"}
-        for key, r in records.items()
-        if key not in found
+        {"document_id": document_id, "annotator_id": annotator_id, "status": status}
+        for document_id, annotator_id in new
+        for status in [records[document_id, annotator_id].status or "in_progress"]
     ]
     replaced = {layer_id: records[key] for key, layer_id in found.items()}
     fill_layers(session, replaced, replace=True, origin=origin)
-    created = {}
-    if rows:  # one multi-row statement (unordered RETURNING: matched by key)
-        table = cast(Table, Layer.__table__)
-        statement = insert(table).returning(table.c.id, table.c.document_id, table.c.annotator_id)
-        for layer_id, document_id, annotator_id in session.execute(statement, rows):
-            created[layer_id] = records[document_id, annotator_id]
+    created = {
+        layer_id: records[key]
+        for key, layer_id in zip(new, insert_ids(session, Layer, rows), strict=True)
+    }
     fill_layers(session, created, replace=False, origin=origin)
     return list(created)
 
@@ -285,62 +281,6 @@ def write_events(
         session.execute(insert(EventArgument), arguments)
 
 
-def insert_many(
-    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Insert ``rows``, values in the order of ``columns`` (numbers and strings only: no
-    value is converted), by the driver's fastest path, with no work per row in SQLAlchemy:
-    SQLite's executemany, PostgreSQL's COPY (psycopg); Core's executemany elsewhere."""
-    if not rows:
-        return
-    connection = session.connection()
-    target = table.__table__
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        quote = connection.dialect.identifier_preparer.quote
-        names = ", ".join(quote(column) for column in columns)
-        cursor = connection.connection.cursor()
-        try:
-            with cursor.copy(f"COPY {quote(target.name)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    if connection.dialect.paramstyle != "qmark":
-        connection.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    compiled = insert(target).compile(dialect=connection.dialect, column_keys=list(columns))
-    if list(compiled.positiontup or ()) != list(columns):
-        raise ValueError(f"{columns} are not in the order of the table's columns")
-    connection.exec_driver_sql(compiled.string, list(rows))
-
-
-def select_rows(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
-    """The rows of ``statement`` as the driver returns them, in one fetch: no work per row
-    in SQLAlchemy, for queries of many rows of numbers and strings (no conversion)."""
-    connection = session.connection()
-    compiled = cast(
-        SQLCompiler,
-        statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True}),
-    )
-    values = compiled.construct_params()
-    parameters = [values[name] for name in compiled.positiontup or ()]
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(compiled.string, parameters if compiled.positional else values)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` in bulk; their new ids, in order."""
-    if not rows:
-        return []
-    returning = insert(table).returning(table.id, sort_by_parameter_order=True)
-    return list(session.scalars(returning, rows).all())
-
-
 def record_problems(record: DocumentRecord, schema: LabelSchema, *, new_labels: bool) -> list[str]:
     """Why the record cannot be imported into a project of ``schema`` (empty: it can).
 
@@ -348,9 +288,10 @@ def record_problems(record: DocumentRecord, schema: LabelSchema, *, new_labels: 
     """
     text = record.text
     problems = []
-    surrogate = _SURROGATE.search(text)
-    if surrogate is not None:
-        return [f"the text holds an unpaired surrogate at offset {surrogate.start()}"]
+    try:
+        text.encode("utf-8")  # a fifth of the time of a regular expression looking for them
+    except UnicodeEncodeError as error:
+        return [f"the text holds an unpaired surrogate at offset {error.start}"]
     if not text.strip():
         problems.append("the text is empty")
     if record.status is not None and record.status not in LAYER_STATUSES:

@@ -41,8 +41,8 @@ def _info(layer: Layer) -> LayerInfo:
 
 
 def find_layer(store: Store, document_id: int, annotator_id: int) -> LayerInfo | None:
-    with store.reading() as session:
-        found = session.execute(_LAYER, {"document": document_id, "annotator": annotator_id})
+    with store.connected() as connection:
+        found = connection.execute(_LAYER, {"document": document_id, "annotator": annotator_id})
         row = found.first()
         return LayerInfo(*row) if row else None
 
@@ -166,8 +166,8 @@ def entities(
     query = _ENTITIES
     if within:
         query = query.where(or_(*(_overlapping(start, end) for start, end in within)))
-    with store.reading() as session:
-        return [EntitySpan(*row) for row in session.execute(query, {"layer": layer_id})]
+    with store.connected() as connection:
+        return [EntitySpan(*row) for row in connection.execute(query, {"layer": layer_id})]
 
 
 # built once: the statement of every layer shown (no statement to build and key each time)

@@ -33,9 +33,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import db
+from models.bulk import insert_ids
 from models.jobs import Job
 from models.labels import LabelSchema
-from models.layer_io import insert_ids
 from models.records import DocumentRecord, Progress
 from models.schema import (
     Annotator,

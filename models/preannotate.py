@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from models.bulk import insert_ids
 from models.jobs import Job
-from models.layer_io import insert_ids, write_events
+from models.layer_io import write_events
 from models.layers import touch
 from models.normalise import normalise
 from models.records import EventRecord, Progress

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from models.commands import Changes, Command, EditError, check_range
@@ -20,12 +20,12 @@ TASK = "stance"
 
 def stance(store: Store, layer_id: int) -> dict[str, StanceRecord]:
     """The layer's stance by target."""
-    with store.reading() as session:
-        return _read(session, layer_id)
+    with store.connected() as connection:
+        return _read(connection, layer_id)
 
 
-def _read(session: Session, layer_id: int) -> dict[str, StanceRecord]:
-    rows = session.execute(_STANCE, {"layer": layer_id})
+def _read(connection: Session | Connection, layer_id: int) -> dict[str, StanceRecord]:
+    rows = connection.execute(_STANCE, {"layer": layer_id})
     return {
         target: StanceRecord(target, value, tuple((int(s), int(e)) for s, e in evidence or ()))
         for target, value, evidence in rows

@@ -7,21 +7,20 @@ One ``Store`` per database. Each public method is one short transaction; edits g
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
-    Table,
     and_,
     bindparam,
     func,
-    insert,
     select,
     true,
     update,
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import db
 from models.access import Identity, LayerVersion, check_access, layer_version, lock_expected
+from models.bulk import insert_ids
 from models.labels import LabelSchema, default_schema_text, parse_schema
 from models.schema import Annotator, DocLabel, Document, Entity, Layer, Project
 from models.search import listing_filter
@@ -121,6 +121,13 @@ class Store:
     def reading(self) -> Iterator[Session]:
         with db.clear_errors(self.engine.url), self._sessions() as session:
             yield session
+
+    @contextmanager
+    def connected(self) -> Iterator[Connection]:
+        """A read on a Core connection, for the small reads of a document switch (a dozen):
+        an ORM session costs as much again as the query."""
+        with db.clear_errors(self.engine.url), self.engine.connect() as connection:
+            yield connection
 
     # -- edits ---------------------------------------------------------------------------
     def do(self, command: Command, expected: LayerVersion | None = None) -> Changes:
@@ -223,8 +230,8 @@ class Store:
 
     def document(self, document_id: int) -> DocumentData:
         """The document (``NoResultFound`` when there is none)."""
-        with self.reading() as session:
-            return DocumentData(*session.execute(_DOCUMENT, {"id": document_id}).one())
+        with self.connected() as connection:
+            return DocumentData(*connection.execute(_DOCUMENT, {"id": document_id}).one())
 
     def _listing(
         self,
@@ -432,12 +439,16 @@ _DOCUMENT = select(
 
 
 def insert_documents(
-    session: Session, project_id: int, documents: list[DocumentRecord]
+    session: Session,
+    project_id: int,
+    documents: list[DocumentRecord],
+    hashes: Sequence[str] | None = None,
 ) -> list[tuple[int, bool]]:
     """Insert the documents whose text is not in the project yet, after the last position;
     (document id, True when inserted) for each record, a repeated text given the id of its
-    first occurrence."""
-    hashes = [text_hash(record.text) for record in documents]
+    first occurrence. ``hashes``: the ``text_hash`` of each text, when already known."""
+    if hashes is None:
+        hashes = [text_hash(record.text) for record in documents]
     known: dict[str, int] = {
         digest: document_id
         for digest, document_id in session.execute(
@@ -467,10 +478,8 @@ def insert_documents(
                 "meta": record.meta,
                 "position": position,
             }
-    if rows:  # one multi-row statement: on SQLite, one flush of the search index
-        table = cast(Table, Document.__table__)
-        statement = insert(table).returning(table.c.sha256, table.c.id)
-        known.update(session.execute(statement, list(rows.values())).all())
+    # multi-row statements (insert_ids): on SQLite, one flush of the search index each
+    known.update(zip(rows, insert_ids(session, Document, list(rows.values())), strict=True))
     first = set(rows)  # texts inserted now: only their first record counts as added
     found = []
     for digest in hashes:

@@ -32,9 +32,10 @@ from models.formats import FORMATS, FormatSpec
 from models.jobs import Job
 from models.labels import IDENTIFIER, parse_schema
 from models.layer_io import existing_layers, layer_records, record_problems, write_layers
+from models.read_ahead import read_ahead
 from models.records import DocumentRecord, Problem, Progress
 from models.schema import Annotator, Document, Layer, Project
-from models.store import ProjectInfo, Store, insert_documents
+from models.store import ProjectInfo, Store, insert_documents, text_hash
 from models.textfiles import expand_paths, read_text_file, title_of
 
 BATCH = 200
@@ -194,24 +195,17 @@ def import_file(
     project = _project(store, project_id)
     writer = _ImportWriter(store, project, annotator, add_labels, undoable=not skip_invalid)
     report = writer.report
-    batch: list[tuple[int, DocumentRecord]] = []
     count = 0
+    checked = _checked_batches(module.read(path), writer, path, skip_invalid, batch_size)
     try:
-        for count, item in enumerate(module.read(path), 1):
-            record = _checked(item, writer.project, path, report, add_labels)
-            if record is not None and (skip_invalid or not report.problems):
-                batch.append((count, record))
-            if len(batch) >= batch_size:
-                writer.write(batch)
-                batch = []
-            if count % batch_size == 0:
-                yield Progress(count, None, "importing")
+        for count, batch, hashes in read_ahead(checked):  # the next batch is read meanwhile
+            writer.write(batch, hashes)
+            yield Progress(count, None, "importing")
         if count == 0:
             report.problems.append(Problem(str(path), 0, "no document in the file"))
         if report.problems and not skip_invalid:
             writer.undo()
             return report
-        writer.write(batch)
         deferred, writer.deferred = writer.deferred, set()
         for chunk in _chunks(_records_at(module.read, path, deferred), batch_size):
             writer.write(chunk, replace=True)
@@ -221,6 +215,35 @@ def import_file(
         raise
     yield Progress(count, count, "imported")
     return report
+
+
+def _checked_batches(
+    items: Iterable[DocumentRecord | Problem],
+    writer: _ImportWriter,
+    path: Path,
+    skip_invalid: bool,
+    size: int,
+) -> Iterator[tuple[int, list[tuple[int, DocumentRecord]], list[str]]]:
+    """(records read so far, the next batch of (index in the file, record) to write, the
+    ``text_hash`` of each): the records that can be imported, none after the first problem
+    unless ``skip_invalid`` (the problems go to the writer's report). The batches are of
+    ``size`` records but the last, and come at least every ``size`` records read (for the
+    progress), empty if need be. (Hashing here keeps the thread that writes from taking the
+    GIL back after each text: hashlib lets it go for a long text.)"""
+    batch: list[tuple[int, DocumentRecord]] = []
+    hashes: list[str] = []
+    count = 0
+    report = writer.report
+    for count, item in enumerate(items, 1):
+        record = _checked(item, writer.project, path, report, writer.add_labels)
+        if record is not None and (skip_invalid or not report.problems):
+            batch.append((count, record))
+            hashes.append(text_hash(record.text))
+        if len(batch) >= size or count % size == 0:
+            yield count, batch, hashes
+            batch, hashes = [], []
+    if batch:
+        yield count, batch, hashes
 
 
 def _checked(
@@ -327,9 +350,15 @@ class _ImportWriter:
         self._documents: list[int] = []
         self._layers: set[int] = set()
 
-    def write(self, batch: list[tuple[int, DocumentRecord]], replace: bool = False) -> None:
-        """One transaction: the batch's new documents, then the layers of its annotated
-        records (``write_layers``; a text repeated in the file keeps its last annotations)."""
+    def write(
+        self,
+        batch: list[tuple[int, DocumentRecord]],
+        hashes: list[str] | None = None,
+        replace: bool = False,
+    ) -> None:
+        """One transaction: the batch's new documents (``hashes``: their ``text_hash``
+        when known), then the layers of its annotated records (``write_layers``; a text
+        repeated in the file keeps its last annotations)."""
         if not batch:
             return
         records = [record for _, record in batch]
@@ -347,7 +376,7 @@ class _ImportWriter:
         self._annotators |= names - self._known
         ids = {name: self.store.annotator_id(name, _kind(self.project, name)) for name in names}
         with self.store.transaction() as session:
-            found = insert_documents(session, self.project.id, records)
+            found = insert_documents(session, self.project.id, records, hashes)
             layers = {
                 (document_id, ids[owner]): (index, record)
                 for (index, record), (document_id, _), owner in zip(

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from models.json_codec import dumps, loads
 from models.records import DocumentRecord, Problem, SpanRecord
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any] | Problem]:
             if not raw.strip():
                 continue
             try:
-                yield number, json.loads(raw.decode("utf-8"))
+                yield number, loads(raw)
             except UnicodeDecodeError as error:
                 yield problem(path, number, f"not UTF-8 (byte 0x{raw[error.start]:02x})")
             except json.JSONDecodeError as error:
@@ -266,5 +267,5 @@ class JsonlWriter(TextWriter):
         raise NotImplementedError
 
     def write(self, record: DocumentRecord) -> None:
-        self._out().write(json.dumps(self.encode(record), ensure_ascii=False) + "\n")
+        self._out().write(dumps(self.encode(record)) + "\n")
         self.count += 1
