@@ -100,7 +100,9 @@ def make_bench(qtbot: QtBot, setup: Setup) -> Bench:
     view = DocumentView()
     qtbot.addWidget(view)
     view.resize(800, 400)
-    stack = QUndoStack()
+    # owned by the view, so Qt deletes it with the view: a stack left to Python's
+    # collector deleted its commands after their wrappers (a crash in QUndoStack::clear)
+    stack = QUndoStack(view)
     editor = DocumentEditor(setup.store, view, stack)
     editor.load(setup.document_id, setup.human, setup.project.schema, setup.model)
     view.show()
