@@ -7,9 +7,11 @@ wherever an entity begins or ends, and gives whitespace as spaCy's ``Doc`` holds
 space after a token is that token's trailing space. It differs from ``token_spans``
 only where that would cost: a digit starts no token of its own ("18h30" is one token, so
 are dates with hyphens such as "2024-05-16"), and a combining mark is a word character
-wherever it stands. ``TokenCache`` gives the same tokens for a stream of batches at the
-cost of a ``str.split`` and a dict look-up per space-separated chunk of text (the spaCy
-export's tokenizer).
+wherever it stands. ``TokenCache`` gives the same tokens for a stream of batches (the
+spaCy export's tokenizer), each distinct space-separated chunk of text tokenized once: a
+batch costs a few numpy passes over its code points (a 64-bit hash of each chunk, looked up
+in a hash table, and a check of the chunk found, code point by code point) and per chunk,
+and Python work only for the chunks not met before.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 
+from models.chunk_keys import ChunkKeys, KeyTable, Scratch, unequal
 from models.tokens import ELISIONS, WORD_MARKS
 
 _IS_WORD, _IS_BLANK, _IS_DIGIT, _IS_HYPHEN, _IS_APOSTROPHE, _IS_DECIMAL = 1, 2, 4, 8, 16, 32
@@ -178,14 +182,22 @@ class _Index(dict[str, int]):
         return index
 
 
+_BASE = 0x9E3779B97F4A7C15  # of the chunk keys' polynomial hash: odd, so invertible mod 2**64
+_BLOCK = 1 << 17  # code points TokenCache hashes and checks at a time (~5 MB of work arrays)
+
+
 class TokenCache:
     """``split_tokens`` for a stream of batches, each distinct space-separated chunk of
-    text tokenized once: a batch costs a ``str.split`` and a dict look-up per chunk.
-    Tokens come as ids into ``strings`` (each distinct token text once; ``lengths`` holds
-    their lengths). A text with an offset that its chunks' tokens do not honour (an entity
-    that begins inside a word, or on a space) is tokenized again by ``split_tokens``, so
-    the tokens are always those ``split_tokens`` gives. Memory grows with the number of
-    distinct chunks (``len``)."""
+    text tokenized once. Tokens come as ids into ``strings`` (each distinct token text
+    once; ``lengths`` holds their lengths). A chunk is found by its key (``ChunkKeys``, for
+    all the chunks of a batch at once) in ``KeyTable``, then compared code point by code
+    point with the chunk found (``unequal``), so a key shared by two chunks never gives
+    the wrong one: a chunk not found so (new, or whose key another chunk holds) is cut out
+    as a string and looked up in a dict, and a new one tokenized by ``split_tokens``. A
+    text with an offset that its chunks' tokens do not honour (an entity that begins inside
+    a word, or on a space) is tokenized again by ``split_tokens``, so the tokens are always
+    those ``split_tokens`` gives. Memory grows with the number of distinct chunks (``len``:
+    their code points, tokens and keys), plus work arrays for ``_BLOCK`` code points."""
 
     def __init__(self) -> None:
         self.strings: list[str] = []
@@ -199,6 +211,16 @@ class TokenCache:
         self._first = np.zeros(1, np.int64)
         self._count = np.zeros(1, np.int64)
         self._tokens = self._ids([" "])
+        # per chunk, the offset in _known of its code points, followed by a space
+        self._at = np.zeros(1, np.int64)
+        self._known = np.full(1, 32, np.uint32)
+        self._scratch = Scratch()
+        self._keys = ChunkKeys(_BASE)
+        self._table = KeyTable()
+        nothing = np.zeros(1, np.int64)
+        self._table.add(
+            self._keys(np.zeros(0, np.uint32), nothing, nothing, self._scratch), nothing
+        )
 
     def __len__(self) -> int:
         return len(self._chunks)
@@ -207,18 +229,12 @@ class TokenCache:
         self, texts: Sequence[str], starts: NDArray[np.int64], ends: NDArray[np.int64]
     ) -> TokenIds:
         """The tokens of ``texts``, with the offsets of ``split_tokens``."""
-        chunks: list[str] = []
-        per_text = np.zeros(len(texts), np.int64)
-        for index, text in enumerate(texts):
-            parts = text.split(" ")
-            chunks += parts
-            per_text[index] = len(parts)
-        chunk_ids = np.fromiter(map(self._chunks.__getitem__, chunks), np.int64, len(chunks))
-        if self._chunks.new:
-            self._learn(self._chunks.new)
-            self._chunks.new = []
-        last = np.zeros(len(chunks), bool)
-        last[np.cumsum(per_text) - 1] = True  # a text's last chunk: no space after it
+        spaced = " ".join([*texts, ""])  # each text followed by a space
+        codes = np.frombuffer(spaced.encode("utf-32-le", "surrogatepass"), np.uint32)
+        sizes = np.fromiter(map(len, texts), np.int64, len(texts))
+        chunk_starts, chunk_stops, last = _chunk_bounds(codes, sizes)
+        chunk_ids = self._chunk_ids(spaced, codes, chunk_starts, chunk_stops)
+        per_text = np.diff(np.flatnonzero(last), prepend=-1)
         count = self._count[chunk_ids]
         per_chunk = count + ((count == 0) & ~last)
         ends_at = np.cumsum(per_chunk)
@@ -228,11 +244,61 @@ class TokenCache:
         spaces[ends_at[(count > 0) & ~last] - 1] = True
         counts = np.add.reduceat(per_chunk, np.cumsum(per_text) - per_text)
         tokens = TokenIds(ids, _starts(self.lengths[ids], spaces), spaces, counts)
-        bases = _bases(texts)
+        bases = np.cumsum(sizes) - sizes
         redo = self._misfits(tokens, bases, starts, ends)
         if len(redo):
             return self._retokenized(tokens, texts, bases, (starts, ends), redo)
         return tokens
+
+    def _chunk_ids(
+        self,
+        spaced: str,
+        codes: NDArray[np.uint32],
+        starts: NDArray[np.int64],
+        stops: NDArray[np.int64],
+    ) -> NDArray[np.int64]:
+        """The id of each chunk ``spaced[starts[i]:stops[i]]`` (each followed by a space;
+        ``codes``: the code points of ``spaced``), new chunks learnt."""
+        keys = np.empty(len(starts), np.uint64)
+        ids = np.empty(len(starts), np.int64)
+        firsts = np.unique(np.searchsorted(starts, np.arange(0, len(codes), _BLOCK)))
+        for first, end in pairwise([*firsts[firsts < len(starts)].tolist(), len(starts)]):
+            offset = int(starts[first])
+            block = codes[offset : len(codes) if end == len(starts) else int(starts[end])]
+            block_starts, block_stops = starts[first:end], stops[first:end]
+            if offset:
+                block_starts, block_stops = block_starts - offset, block_stops - offset
+            block_keys = self._keys(block, block_starts, block_stops, self._scratch)
+            found = self._table.find(block_keys)
+            found[unequal(block, self._known, self._at[found], block_starts, self._scratch)] = -1
+            keys[first:end], ids[first:end] = block_keys, found
+        missed = np.flatnonzero(ids < 0)
+        if not len(missed):
+            return ids
+        known = len(self._chunks)
+        cut = map(spaced.__getitem__, map(slice, starts[missed].tolist(), stops[missed].tolist()))
+        looked_up = np.fromiter(map(self._chunks.__getitem__, cut), np.int64, len(missed))
+        ids[missed] = looked_up
+        if self._chunks.new:
+            new = self._chunks.new
+            self._learn(new)
+            fresh = looked_up >= known
+            first = np.unique(looked_up[fresh], return_index=True)[1]  # in the order of ids
+            self._remember(new, keys[missed[fresh][first]])
+            self._chunks.new = []
+        return ids
+
+    def _remember(self, chunks: list[str], keys: NDArray[np.uint64]) -> None:
+        """Keeps the code points of the new ``chunks`` (the last ids) and holds each under
+        its key unless that key is another chunk's."""
+        sizes = np.fromiter(map(len, chunks), np.int64, len(chunks))
+        codes = (" ".join(chunks) + " ").encode("utf-32-le", "surrogatepass")
+        self._at = np.concatenate((self._at, len(self._known) + np.cumsum(sizes + 1) - sizes - 1))
+        self._known = np.concatenate((self._known, np.frombuffer(codes, np.uint32)))
+        distinct, first = np.unique(keys, return_index=True)
+        free = self._table.find(distinct) < 0
+        ids = len(self._chunks) - len(chunks) + first[free]
+        self._table.add(distinct[free], ids)
 
     def _ids(self, words: list[str]) -> NDArray[np.int64]:
         ids = np.fromiter(map(self._string_ids.__getitem__, words), np.int64, len(words))
@@ -303,10 +369,19 @@ class TokenCache:
         return TokenIds(all_ids, _starts(self.lengths[all_ids], all_spaces), all_spaces, counts)
 
 
-def _bases(texts: Sequence[str]) -> NDArray[np.int64]:
-    """The offset of each text in the texts joined."""
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    return np.cumsum(lengths) - lengths
+def _chunk_bounds(
+    codes: NDArray[np.uint32], sizes: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """(starts, stops, last): the bounds of the space-separated chunks of texts of lengths
+    ``sizes``, each followed by a space, joined (``codes``: their code points), as
+    ``text.split(" ")`` gives them text after text, and whether each is the last of its
+    text."""
+    stops = np.flatnonzero(codes == 32)
+    starts = np.zeros(len(stops), np.int64)
+    starts[1:] = stops[:-1] + 1
+    last = np.zeros(len(stops), bool)
+    last[np.searchsorted(stops, np.cumsum(sizes + 1) - 1)] = True
+    return starts, stops, last
 
 
 def _text_of(
