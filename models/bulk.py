@@ -60,7 +60,8 @@ def insert_many(
 
 def select_rows(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
     """The rows of ``statement`` as the driver returns them, in one fetch: no work per row
-    in SQLAlchemy, for queries of many rows of numbers and strings (no conversion)."""
+    in SQLAlchemy, for queries of many rows of numbers and strings (no conversion: a JSON
+    column comes as the driver gives it, text on SQLite, decoded on PostgreSQL)."""
     connection = session.connection()
     compiled = cast(
         SQLCompiler,

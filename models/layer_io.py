@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.bulk import insert_ids, insert_many, select_rows
+from models.json_codec import loads
 from models.labels import LabelSchema
 from models.layers import touch
 from models.records import ArgumentRecord, DocumentRecord, EventRecord, SpanRecord, StanceRecord
@@ -52,11 +53,12 @@ def layer_records(
     """``layer_record`` for a page of (document id, layer id or None) pairs, in their order,
     with a fixed number of queries (six) whatever the page size."""
     documents = {
-        row.id: row
-        for row in session.execute(
+        row[0]: row
+        for row in select_rows(
+            session,
             select(
                 Document.id, Document.text, Document.title, Document.meta, Document.external_id
-            ).where(Document.id.in_({document_id for document_id, _ in pairs}))
+            ).where(Document.id.in_({document_id for document_id, _ in pairs})),
         )
     }
     layer_ids = {layer_id for _, layer_id in pairs if layer_id is not None}
@@ -89,12 +91,12 @@ def layer_records(
     events = _events(session, layer_ids)
     records = []
     for document_id, owner in pairs:
-        document = documents[document_id]
+        _, text, title, meta, external_id = documents[document_id]
         record = DocumentRecord(
-            text=document.text,
-            title=document.title,
-            meta=dict(document.meta or {}),
-            external_id=document.external_id,
+            text=text,
+            title=title,
+            meta=dict(loads(meta) if isinstance(meta, str | bytes) else meta or {}),
+            external_id=external_id,
         )
         if owner is not None:
             record.annotator, record.status = layers[owner]
