@@ -1,18 +1,16 @@
-"""The tokens of ``models.tokens`` that agreement needs, without tokenizing whole texts.
+"""The tokens of ``models.tokens`` over a batch of texts, as numpy columns.
 
 Token agreement tags every token, but outside the spans every token is "O" for everyone:
-it only needs each text's number of tokens and the tokens that spans touch. Both come
-from the whitespace-separated chunks of the texts, found with numpy:
+it needs each text's number of tokens and the tokens that spans touch. Both come from the
+code points of the texts (joined by a newline) with no Python step per token:
 
 - no token contains whitespace, and the tokenizer reads no character before the position
-  it matches at, so the tokens of a text are the tokens of its chunks, each tokenized
-  alone (``token_spans(chunk)``);
-- a chunk of letters only (``str.isalpha``) is one token: it has no digit to start a
-  number, no apostrophe for an elision, and a word runs over letters;
-- any other chunk ("Pékin,", "l’Ukraine", "2,5") is tokenized by ``token_spans`` itself,
-  once per distinct chunk (they repeat much in running text).
-
-A batch of texts is read as one string, the texts separated by a newline.
+  it matches at, so the tokens of a text are those of its whitespace-separated chunks,
+  each tokenized alone;
+- ``models.agreement.token_rules`` marks where tokens begin by the kinds of the
+  characters, but for a few chunks (letters and digits side by side, "_", combining
+  marks...): those are tokenized by ``token_spans`` itself, once per distinct chunk
+  (they repeat much in running text).
 """
 
 from __future__ import annotations
@@ -22,95 +20,113 @@ from functools import lru_cache
 from itertools import chain
 
 import numpy as np
-from numpy.typing import NDArray
 
+from models.agreement.token_rules import ENCODING, KINDS, SPACE, IntArray, Mask, begins
 from models.tokens import token_spans
 
-IntArray = NDArray[np.int64]
-Tokens = tuple[int, ...]  # a chunk's tokens, flat: start, end, start, end... in the chunk
-TABLE = 0x3001  # every whitespace character is below (U+3000 is the last one)
+Begins = tuple[int, ...]  # where a chunk's tokens begin, in the chunk
 CACHE = 1 << 16  # distinct chunks remembered per agreement run
-SPACE, LETTER, OTHER = 0, 1, 2
-ENCODING = "utf-32-le"  # one code point, four bytes: offsets map to bytes by × 4
+WALK = 16  # characters stepped over one at a time to the edge of a chunk (then searched)
 
 
-def _kind(character: str) -> int:
-    if character.isspace():
-        return SPACE
-    return LETTER if character.isalpha() else OTHER
-
-
-# the kind of every character below TABLE, then OTHER for all the others (safe: a chunk
-# with a character counted as OTHER is tokenized by token_spans)
-KINDS = np.array([_kind(chr(code)) for code in range(TABLE)] + [OTHER], dtype=np.uint8)
-
-
-class ChunkedTexts:
-    """The chunks of the ``wanted`` texts; ``tokenize`` is ``token_spans`` of a chunk,
-    flattened (``chunk_tokenizer()``)."""
+class TextTokens:
+    """Every token of the ``wanted`` texts (``token_spans`` of each; the other texts count
+    as empty), batch-wide offsets in the texts joined by a newline; ``tokenize`` gives the
+    begins of a chunk's tokens (``chunk_tokenizer()``)."""
 
     def __init__(
-        self, texts: Sequence[str], wanted: NDArray[np.bool_], tokenize: Callable[[bytes], Tokens]
+        self, texts: Sequence[str], wanted: Mask, tokenize: Callable[[bytes], Begins]
     ) -> None:
-        lengths = [len(text) + 1 for text in texts]
-        self.offsets: IntArray = np.cumsum([0, *lengths], dtype=np.int64)[:-1]
-        encoded = "\n".join(texts).encode(ENCODING, "surrogatepass")  # 4 bytes a character
+        kept = [text if want else "" for text, want in zip(texts, wanted.tolist(), strict=True)]
+        lengths = np.fromiter(map(len, kept), np.int64, len(kept)) + 1
+        self.offsets: IntArray = np.cumsum(lengths) - lengths
+        encoded = "\n".join(kept).encode(ENCODING, "surrogatepass")  # 4 bytes a character
         codes = np.frombuffer(encoded, dtype="<u4")
-        kinds = KINDS.take(np.minimum(codes, TABLE))
-        edges = np.flatnonzero(np.diff(kinds != SPACE, prepend=False, append=False))
-        starts, ends = edges[0::2], edges[1::2]
-        mixed = np.zeros(len(starts), dtype=bool)  # a chunk with some non-letter
-        mixed[np.searchsorted(starts, np.flatnonzero(kinds == OTHER), side="right") - 1] = True
-        text = np.repeat(
-            np.arange(len(texts)),
-            np.diff(np.searchsorted(starts, self.offsets), append=len(starts)),
-        )
-        keep = wanted[text]
-        self.starts, self.ends, self.is_mixed = starts[keep], ends[keep], mixed[keep]
-        self.chunk_text = text[keep]
-        self.mixed = np.flatnonzero(self.is_mixed)
-        starts, ends = 4 * self.starts[self.mixed], 4 * self.ends[self.mixed]
-        chunks = map(encoded.__getitem__, map(slice, starts.tolist(), ends.tolist()))
-        self.tokens = list(map(tokenize, chunks))  # (bytes: sliced faster than text)
+        kinds = np.empty(len(codes) + 2, dtype=np.uint8)  # a space either side
+        kinds[0] = kinds[-1] = SPACE
+        KINDS.take(codes, mode="clip", out=kinds[1:-1])  # (OTHER from the table's end)
+        begin, tangled = begins(kinds, codes)
+        solid = kinds != SPACE
+        if len(tangled):
+            _tokenize(begin, solid, tangled, encoded, tokenize)
+        stop = begin | ~solid[1:-1]  # a token ends before each of these
+        self.starts: IntArray = np.flatnonzero(begin)
+        self.ends: IntArray = np.flatnonzero(solid[1:-1] & np.append(stop[1:], True)) + 1
 
     def text_of(self, positions: IntArray) -> IntArray:
         """The index of the text each (batch-wide) position belongs to."""
-        return np.searchsorted(self.offsets, positions, side="right") - 1
+        found: IntArray = np.searchsorted(self.offsets, positions, side="right") - 1
+        return found
 
     def token_counts(self) -> IntArray:
         """Each text's number of tokens (0 for the texts not wanted)."""
-        texts = len(self.offsets)
-        counts = np.bincount(self.chunk_text, minlength=texts)
-        extra = np.fromiter(map(len, self.tokens), np.int64, len(self.tokens)) // 2 - 1
-        counts += np.bincount(self.chunk_text[self.mixed], extra, minlength=texts).astype(np.int64)
+        first = np.searchsorted(self.starts, self.offsets)
+        counts: IntArray = np.diff(first, append=len(self.starts))
         return counts
 
-    def tokens_touched(self, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
-        """(starts, ends), in order, of the tokens of every chunk that shares a character
-        with one of the (batch-wide) extents [starts, ends) of wanted texts."""
+    def touched(self, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """The indices, in order, of the tokens sharing a character with one of the
+        (batch-wide) extents [starts, ends); and for each extent, the range [first, last)
+        of those (by their index in the former) it shares a character with."""
         first = np.searchsorted(self.ends, starts, side="right")
         last = np.searchsorted(self.starts, ends, side="left")
-        first, last = first[first < last], last[first < last]
-        size = len(self.starts) + 1
-        depth = np.bincount(first, minlength=size) - np.bincount(last, minlength=size)
-        touched = np.cumsum(depth[:-1]) > 0
-        plain = np.flatnonzero(touched & ~self.is_mixed)
-        chosen = np.flatnonzero(touched[self.mixed])
-        tokens = [self.tokens[index] for index in chosen.tolist()]
-        flat = np.fromiter(chain.from_iterable(tokens), np.int64)
-        base = np.repeat(self.starts[self.mixed[chosen]], [len(t) // 2 for t in tokens])
-        all_starts = np.concatenate([self.starts[plain], flat[0::2] + base])
-        all_ends = np.concatenate([self.ends[plain], flat[1::2] + base])
-        order = np.argsort(all_starts, kind="stable")
-        return all_starts[order], all_ends[order]
+        sizes = np.maximum(last - first, 0)
+        inside = np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
+        touched = np.zeros(len(self.starts) + 1, dtype=bool)
+        touched[inside] = True
+        before = np.zeros(len(touched), dtype=np.int64)  # the tokens touched before each
+        np.cumsum(touched[:-1], out=before[1:])
+        found: IntArray = np.flatnonzero(touched)
+        return found, before[first], before[last]
 
 
-def chunk_tokenizer() -> Callable[[bytes], Tokens]:
-    """``token_spans`` of a chunk (encoded in ENCODING), flattened, remembered for the
-    CACHE chunks last seen."""
+def _tokenize(
+    begin: Mask,
+    solid: Mask,
+    tangled: IntArray,
+    encoded: bytes,
+    tokenize: Callable[[bytes], Begins],
+) -> None:
+    """The begins of the tokens of the chunks with a ``tangled`` position, from
+    ``tokenize``; ``solid`` is whether each character (one more either side) is no
+    space."""
+    # the spaces before and after, in kinds (one more in front): the chunk lies between
+    starts, first = np.unique(_until(solid, tangled + 1, -1), return_index=True)
+    ends = _until(solid, tangled[first] + 1, 1) - 1
+    sizes = ends - starts
+    begin[np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())] = False
+    chunks = map(encoded.__getitem__, map(slice, (4 * starts).tolist(), (4 * ends).tolist()))
+    found = list(map(tokenize, chunks))  # (bytes: sliced faster than text)
+    counts = np.fromiter(map(len, found), np.int64, len(found))
+    flat = np.fromiter(chain.from_iterable(found), np.int64, int(counts.sum()))
+    begin[np.repeat(starts, counts) + flat] = True
+
+
+def _until(flags: Mask, indices: IntArray, step: int) -> IntArray:
+    """For each of ``indices``, the first index from it on (by ``step``, 1 or -1), itself
+    included, where ``flags`` is False: stepped WALK times, then searched."""
+    found = indices.copy()
+    going = np.flatnonzero(flags[found])
+    for _ in range(WALK):
+        if not len(going):
+            return found
+        found[going] += step
+        going = going[flags[found[going]]]
+    if len(going):  # (long runs)
+        stops = np.flatnonzero(~flags)
+        if step > 0:
+            found[going] = stops[np.searchsorted(stops, found[going])]
+        else:
+            found[going] = stops[np.searchsorted(stops, found[going], side="right") - 1]
+    return found
+
+
+def chunk_tokenizer() -> Callable[[bytes], Begins]:
+    """Where the tokens of a chunk (encoded in ENCODING) begin (``token_spans``),
+    remembered for the CACHE chunks last seen."""
 
     @lru_cache(maxsize=CACHE)
-    def tokenize(chunk: bytes) -> Tokens:
-        return tuple(chain.from_iterable(token_spans(chunk.decode(ENCODING, "surrogatepass"))))
+    def tokenize(chunk: bytes) -> Begins:
+        return tuple(start for start, _ in token_spans(chunk.decode(ENCODING, "surrogatepass")))
 
     return tokenize

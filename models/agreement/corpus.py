@@ -23,6 +23,7 @@ rated by the same number of raters, uses the documents rated by every annotator.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -32,8 +33,9 @@ import numpy as np
 
 from models.agreement.categorical import CohenKappa, FleissKappa, KrippendorffAlpha, Measure
 from models.agreement.chunks import chunk_tokenizer
-from models.agreement.page import Page, SpanIdentities, label_codes, pair_spans, token_units
+from models.agreement.page import Page, SpanIdentities, label_codes, pair_spans
 from models.agreement.spans import F1Counts, exact_matches, trigger_spans, trigger_type_pairs
+from models.agreement.tags import Unit, token_units
 from models.jobs import Job
 from models.records import DocumentRecord, EventRecord, Progress, StanceRecord
 
@@ -81,6 +83,7 @@ class CorpusAgreement:
         self.documents = 0
         self._pairs = {pair: _Pair() for pair in combinations(self.annotators, 2)}
         self._alpha_token = KrippendorffAlpha()
+        self._units: Counter[Unit] = Counter()  # token tags not yet in the measures
         self._targets: dict[str, _Target] = {}
         self._tokenize = chunk_tokenizer()
         for target in targets:
@@ -144,16 +147,22 @@ class CorpusAgreement:
             pair.overlap.add_counts(counts.overlap, counts.count_a, counts.count_b)
             for events in (page.events[index] for index in with_events if both[index]):
                 self._add_events(pair, events.get(a, ()), events.get(b, ()))
-        for unit, count in token_units(page, self._tokenize).items():
+        self._units.update(token_units(page, spans, self._tokenize))  # (measured at the end)
+        for by_annotator in page.stance:
+            if by_annotator:
+                self._add_stance({names[a]: records for a, records in by_annotator.items()})
+
+    def _add_units(self) -> None:
+        """The token tags counted so far, into the token measures (the same combinations
+        recur from page to page: each is added once, with its count)."""
+        for unit, count in self._units.items():
             self._alpha_token.add(unit, count)
             for (tag_a, tag_b), pair in zip(
                 combinations(unit, 2), self._pairs.values(), strict=True
             ):
                 if tag_a is not None and tag_b is not None:
                     pair.tokens.add(tag_a, tag_b, count)
-        for by_annotator in page.stance:
-            if by_annotator:
-                self._add_stance({names[a]: records for a, records in by_annotator.items()})
+        self._units.clear()
 
     @staticmethod
     def _add_events(pair: _Pair, a: Sequence[EventRecord], b: Sequence[EventRecord]) -> None:
@@ -175,6 +184,7 @@ class CorpusAgreement:
             target.alpha.add(given.values())
 
     def result(self) -> dict[str, Any]:
+        self._add_units()
         many = len(self.annotators) > 1
         entities: dict[str, Any] = {"pairs": [self._entity_pair(a, b) for a, b in self._pairs]}
         _put(entities, "alpha_token", self._alpha_token.result(), many)

@@ -1,29 +1,25 @@
-"""A page of documents with every annotator's spans as numpy columns, and the span and
-token measures of the page, computed column-wise.
+"""A page of documents with every annotator's spans as numpy columns, and the span
+measures of the page, computed column-wise (the token measures: ``models.agreement.tags``).
 
 The results are the integer counts the per-document definitions give
 (``models.agreement.spans``): exact matches are the multiset intersection of identical
 spans; overlap matches add the greedy pairing of the spans left over, per document and
-label; IOB tags follow ``iob_tags`` (a span tags the tokens it shares a character with
-that no span before it in (start, −end, label) order took, the first of them "B-").
+label.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from models.agreement.chunks import ChunkedTexts, IntArray, Tokens
-from models.agreement.spans import OUTSIDE, greedy_overlaps
+from models.agreement.spans import greedy_overlaps
+from models.agreement.token_rules import IntArray
 from models.records import EventRecord, StanceRecord
-
-ABSENT = -1  # tag code of an annotator without a layer on the document; 0 is "O"
-Unit = tuple[str | None, ...]  # one token's tag by each annotator (None: no layer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +66,7 @@ class SpanIdentities:
 
     def __init__(self, page: Page) -> None:
         keys = (page.span_document, page.span_label, page.span_start, page.span_end)
-        order, new = _sorted_rows(keys)
+        order, new = sorted_rows(keys)
         columns = [column[order] for column in keys]
         self.of_span = np.empty(len(order), dtype=np.int64)
         self.of_span[order] = np.cumsum(new) - 1
@@ -149,71 +145,7 @@ def _extents(spans: SpanIdentities, identities: IntArray) -> list[tuple[int, int
     return list(zip(starts, ends, strict=True))
 
 
-def token_units(page: Page, tokenize: Callable[[bytes], Tokens]) -> Counter[Unit]:
-    """How many tokens got each combination of tags, over the documents with two or more
-    annotators (the others have no token agreement)."""
-    annotators = page.present.shape[1]
-    wanted = page.present.sum(axis=1) >= 2
-    if not wanted.any():
-        return Counter()
-    chunked = ChunkedTexts(page.texts, wanted, tokenize)
-    lengths = np.array([len(text) for text in page.texts], dtype=np.int64)
-    rows = np.flatnonzero(wanted[page.span_document])
-    document, start, end = page.span_document[rows], page.span_start[rows], page.span_end[rows]
-    base, length = chunked.offsets[document], lengths[document]
-    starts = base + np.minimum(start, length)  # batch-wide, within the text
-    ends = base + np.minimum(end, length)
-    token_starts, token_ends = chunked.tokens_touched(starts, ends)
-    token_document = chunked.text_of(token_starts)
-    tags = np.empty((len(token_starts), annotators), dtype=np.int64)
-    label = page.span_label[rows]
-    for annotator in range(annotators):
-        mine = np.flatnonzero(page.span_annotator[rows] == annotator)
-        order, _ = _sorted_rows((document[mine], start[mine], -end[mine], label[mine]))
-        mine = mine[order]
-        tags[:, annotator] = _iob_codes(
-            token_starts, token_ends, starts[mine], ends[mine], label[mine]
-        )
-    # the tokens touched, one each, then the other tokens ("O"), per document
-    outside = chunked.token_counts() - np.bincount(token_document, minlength=len(page.texts))
-    tags = np.concatenate((tags, np.zeros((len(page.texts), annotators), dtype=np.int64)))
-    documents = np.concatenate((token_document, np.arange(len(page.texts))))
-    weights = np.concatenate((np.ones(len(token_starts), dtype=np.int64), outside))
-    tags[~page.present[documents]] = ABSENT
-    kept = wanted[documents] & (weights > 0)
-    tags, weights = tags[kept], weights[kept]
-    order, new = _sorted_rows(tags.T)
-    firsts = np.flatnonzero(new)
-    counts = np.add.reduceat(weights[order], firsts) if len(firsts) else firsts
-    names = _tags(page.labels)
-    units: Counter[Unit] = Counter()
-    for codes, count in zip(tags[order[firsts]].tolist(), counts.tolist(), strict=True):
-        units[_decode(codes, names)] += count
-    return units
-
-
-def _iob_codes(
-    token_starts: IntArray, token_ends: IntArray, starts: IntArray, ends: IntArray, labels: IntArray
-) -> IntArray:
-    """One annotator's tag code per token: 0 "O", 2·label + 1 "B-label", 2·label + 2
-    "I-label"; spans sorted by (start, −end, label). The tokens a span shares a character
-    with are [first, last); those before the furthest ``last`` of the spans before it are
-    taken, so it keeps [max(first, furthest), last)."""
-    first = np.searchsorted(token_ends, starts, side="right")
-    last = np.searchsorted(token_starts, ends, side="left")
-    furthest = np.maximum.accumulate(np.concatenate(([0], last)))[:-1]
-    keep = np.maximum(first, furthest)
-    kept = keep < last
-    keep, last, labels = keep[kept], last[kept], labels[kept]
-    size = len(token_starts) + 1
-    inside = 2 * labels + 2
-    codes = np.bincount(keep, inside, minlength=size) - np.bincount(last, inside, minlength=size)
-    tags = np.cumsum(codes[:-1]).astype(np.int64)
-    tags[keep] = 2 * labels + 1
-    return tags
-
-
-def _sorted_rows(columns: Sequence[IntArray]) -> tuple[IntArray, NDArray[np.bool_]]:
+def sorted_rows(columns: Sequence[IntArray]) -> tuple[IntArray, NDArray[np.bool_]]:
     """The order that sorts rows by ``columns`` (the first one first) and, in that order,
     whether each row differs from the one before it. The columns are packed into one
     integer key when their ranges allow it (one sort instead of one per column)."""
@@ -234,16 +166,3 @@ def _sorted_rows(columns: Sequence[IntArray]) -> tuple[IntArray, NDArray[np.bool
     new = np.ones(len(order), dtype=bool)
     new[1:] = np.any(differs, axis=0)
     return order, new
-
-
-def _decode(codes: Sequence[int], tags: Sequence[str | None]) -> Unit:
-    """The tags of the codes (``tags`` from ``_tags``: the last one, None, is ABSENT)."""
-    return tuple(map(tags.__getitem__, codes))
-
-
-def _tags(labels: Sequence[str]) -> list[str | None]:
-    """The tag of each code from 0, then None (at index ABSENT)."""
-    tags: list[str | None] = [OUTSIDE]
-    for label in labels:
-        tags += [f"B-{label}", f"I-{label}"]
-    return [*tags, None]

@@ -7,44 +7,33 @@ no layer at all. A document on which no chosen annotator has a counted layer is 
 As in export, only accepted events count (suggestions are not annotations yet).
 
 Documents are read a page at a time, each page with one query per kind of annotation
-(entities, stance, events), so memory stays bounded by the page. The entities come as
-columns: the database joins the page's layer ids, offsets and labels into three strings,
-which numpy parses (a row per span would cost more than all the measures).
+(layers with their entities, stance, events: the last two only when some counted layer
+of the project has any, as checked before the first page), so memory stays bounded by
+the page. The entities come packed with their layers and are unpacked into numpy columns
+(``models.agreement.entity_io``: a row per span would cost more than all the measures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Connection,
-    Row,
-    Select,
-    String,
-    bindparam,
-    cast,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from models.agreement.chunks import IntArray
 from models.agreement.corpus import CorpusAgreement, page_full
-from models.agreement.page import Page, label_codes
+from models.agreement.entity_io import LayerReader
+from models.agreement.page import Page
 from models.jobs import Job
 from models.records import EventRecord, Progress, StanceRecord
-from models.schema import Annotator, DocLabel, Document, Entity, Event, Layer
+from models.schema import Annotator, DocLabel, Document, Event, Layer
 from models.stance import TASK as STANCE_TASK
 from models.store import ProjectInfo, Store
 
 STATUSES = ("done", "any")
 PAGE = 200  # documents read at once
-SEPARATOR = "\x1f"  # between the labels of a layer (the unit separator: in no label)
 MODEL_ALIAS = "model"
 KIND_ORDER = {"model": 0, "human": 1, "gold": 2}
 
@@ -121,7 +110,7 @@ def _agreement(
         targets=[target.id for target in project.schema.stance_targets],
     )
     total = count_documents(store, project.id, chosen, status)
-    for page in pages(store, project.id, chosen, status):
+    for page in pages(store, project.id, chosen, status, project.schema.entity_ids):
         agreement.add_page(page)
         yield Progress(agreement.documents, total, "agreement")
     header = {"project": project.name, "status": status, "kinds": {p.name: p.kind for p in chosen}}
@@ -148,12 +137,19 @@ def count_documents(
 
 
 def pages(
-    store: Store, project_id: int, chosen: Sequence[Participant], status: str
+    store: Store,
+    project_id: int,
+    chosen: Sequence[Participant],
+    status: str,
+    labels: Sequence[str] = (),
 ) -> Iterator[Page]:
     """The documents with a counted layer, in corpus order, as pages whose annotator
-    columns follow ``chosen``; read PAGE documents at a time (keyset paging on position)."""
+    columns follow ``chosen``; read PAGE documents at a time (keyset paging on position).
+    ``labels`` (the schema's) are packed by code from the first page, others once met."""
     column = {p.id: index for index, p in enumerate(chosen)}
-    queries = _Queries.of(project_id, chosen, status)
+    queries = _Queries.of(project_id, chosen, status, labels)
+    with store.reading() as session:  # stance or events: only if the project has some
+        queries = queries.used(session.connection())
     after = -1
     while True:
         with store.reading() as session:
@@ -170,44 +166,54 @@ def pages(
 class _Queries:
     """The statements that read a page: the documents after position ``after``, then the
     counted layers, entities, stance and events of the documents at positions ``first``
-    to ``last``."""
+    to ``last`` (none for stance or events when the project's counted layers have none:
+    ``used``, checked once before the pages)."""
 
     documents: Select[int, int, str]
-    layers: Select[int, int, int]
-    entities: Select[str, str, str]
-    stance: Select[int, str, str]
-    events: Select[int, str, int, int]
+    layers: LayerReader  # and their entities
+    stance: Select[int, str, str] | None
+    events: Select[int, str, int, int] | None
+    # whether the store has stance (events), then whether a counted layer has some
+    exist: tuple[tuple[Select[bool], Select[bool]], tuple[Select[bool], Select[bool]]]
 
     @classmethod
-    def of(cls, project_id: int, chosen: Sequence[Participant], status: str) -> _Queries:
+    def of(
+        cls, project_id: int, chosen: Sequence[Participant], status: str, labels: Sequence[str]
+    ) -> _Queries:
         counted = _counted(chosen, status)
         annotated = select(Layer.id).where(Layer.document_id == Document.id, *counted).exists()
-        layers = [
-            Document.project_id == project_id,
-            Document.position.between(bindparam("first"), bindparam("last")),
-            Layer.document_id == Document.id,
-            *counted,
-        ]
-        key = cast(Entity.start, BigInteger) * (1 << 32) + Entity.end
+        anywhere = [Document.project_id == project_id, Layer.document_id == Document.id, *counted]
+        layers = [*anywhere, Document.position.between(bindparam("first"), bindparam("last"))]
+        stance = select(DocLabel.layer_id, DocLabel.target, DocLabel.value).where(
+            DocLabel.layer_id == Layer.id, DocLabel.task == STANCE_TASK
+        )
+        events = select(Event.layer_id, Event.type, Event.trigger_start, Event.trigger_end).where(
+            Event.layer_id == Layer.id, Event.state == "accepted"
+        )
         return cls(
             select(Document.id, Document.position, Document.text)
             .where(Document.project_id == project_id, Document.position > bindparam("after"))
             .where(annotated)
             .order_by(Document.position)
             .limit(PAGE),
-            select(Layer.document_id, Layer.id, Layer.annotator_id).where(*layers),
-            # aggregates of one select take the rows in the same order: their items line up
-            select(
-                func.aggregate_strings(cast(Entity.layer_id, String), ","),
-                func.aggregate_strings(cast(key, String), ","),
-                func.aggregate_strings(Entity.label, SEPARATOR),
-            ).where(Entity.layer_id == Layer.id, *layers),
-            select(DocLabel.layer_id, DocLabel.target, DocLabel.value)
-            .where(DocLabel.layer_id == Layer.id, DocLabel.task == STANCE_TASK, *layers)
-            .order_by(DocLabel.layer_id, DocLabel.target),
-            select(Event.layer_id, Event.type, Event.trigger_start, Event.trigger_end)
-            .where(Event.layer_id == Layer.id, Event.state == "accepted", *layers)
-            .order_by(Event.layer_id, Event.trigger_start, Event.trigger_end, Event.type),
+            LayerReader(labels, layers),
+            stance.where(*layers).order_by(DocLabel.layer_id, DocLabel.target),
+            events.where(*layers).order_by(
+                Event.layer_id, Event.trigger_start, Event.trigger_end, Event.type
+            ),
+            (
+                (select(stance.exists()), select(stance.where(*anywhere).exists())),
+                (select(events.exists()), select(events.where(*anywhere).exists())),
+            ),
+        )
+
+    def used(self, connection: Connection) -> _Queries:
+        """These queries, less those of stance or events if no counted layer has any."""
+        stance, events = (
+            all(connection.execute(check).scalar() for check in checks) for checks in self.exist
+        )
+        return replace(
+            self, stance=self.stance if stance else None, events=self.events if events else None
         )
 
 
@@ -230,47 +236,34 @@ def _page(
     """The page of ``documents`` (consecutive in corpus order)."""
     bounds = {"first": documents[0].position, "last": documents[-1].position}
     row = {document.id: index for index, document in enumerate(documents)}
+    layers, entities = queries.layers.read(connection, bounds)
+    place = np.array(  # each layer's document row and annotator column
+        [(row[document_id], column[annotator_id]) for document_id, _, annotator_id, _ in layers],
+        dtype=np.int64,
+    ).reshape(-1, 2)
     present = np.zeros((len(documents), len(column)), dtype=bool)
-    where: dict[int, tuple[int, int]] = {}  # layer id → (document row, annotator column)
-    for document_id, layer_id, annotator_id in connection.execute(queries.layers, bounds).all():
-        where[layer_id] = (row[document_id], column[annotator_id])
-        present[where[layer_id]] = True
-    spans = _spans(*connection.execute(queries.entities, bounds).one(), where)
+    present[place[:, 0], place[:, 1]] = True
+    where = dict(zip((layer[1] for layer in layers), place.tolist(), strict=True))
     stance: list[dict[int, list[StanceRecord]]] = [{} for _ in documents]
-    for layer_id, target, value in connection.execute(queries.stance, bounds):
-        document, annotator = where[layer_id]
-        stance[document].setdefault(annotator, []).append(StanceRecord(target, value))
+    if queries.stance is not None:
+        for layer_id, target, value in connection.execute(queries.stance, bounds):
+            document, annotator = where[layer_id]
+            stance[document].setdefault(annotator, []).append(StanceRecord(target, value))
     events: list[dict[int, list[EventRecord]]] = [{} for _ in documents]
-    for layer_id, kind, start, end in connection.execute(queries.events, bounds):
-        document, annotator = where[layer_id]
-        events[document].setdefault(annotator, []).append(EventRecord(kind, (start, end)))
-    return Page([d.text for d in documents], present, *spans, stance, events)
-
-
-def _spans(
-    layer_ids: str | None, keys: str | None, labels: str | None, where: dict[int, tuple[int, int]]
-) -> tuple[list[str], IntArray, IntArray, IntArray, IntArray, IntArray]:
-    """Labels, then the span columns (document, annotator, start, end, label code), from
-    the entities' layer ids, offsets (packed as start·2³² + end) and labels, joined."""
-    span_layers, span_keys = _integers(layer_ids), _integers(keys)
-    names = labels.split(SEPARATOR) if labels is not None else []
-    if not len(span_layers) == len(span_keys) == len(names):
-        raise ValueError(f"an entity label holds the separator {SEPARATOR!r}")
-    ids = np.array(list(where), dtype=np.int64)
-    order = np.argsort(ids)
-    place = np.array(list(where.values()), dtype=np.int64).reshape(-1, 2)[order]
-    span_place = place[np.searchsorted(ids[order], span_layers)]
-    distinct, codes = label_codes(names)
-    return (
-        distinct,
+    if queries.events is not None:
+        for layer_id, kind, start, end in connection.execute(queries.events, bounds):
+            document, annotator = where[layer_id]
+            events[document].setdefault(annotator, []).append(EventRecord(kind, (start, end)))
+    span_place = place[entities.layer]
+    return Page(
+        [d.text for d in documents],
+        present,
+        entities.labels,
         span_place[:, 0],
         span_place[:, 1],
-        span_keys >> 32,
-        span_keys & 0xFFFFFFFF,
-        codes,
+        entities.start,
+        entities.end,
+        entities.label,
+        stance,
+        events,
     )
-
-
-def _integers(joined: str | None) -> IntArray:
-    """The integers of a comma-separated string (None: none)."""
-    return np.fromstring(joined or "", dtype=np.int64, sep=",")

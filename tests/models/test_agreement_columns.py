@@ -3,7 +3,6 @@ matching) against the straightforward definitions, on random data."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -13,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.agreement import corpus
-from models.agreement.chunks import ChunkedTexts, chunk_tokenizer
+from models.agreement import chunks, corpus, tags
+from models.agreement.chunks import TextTokens, chunk_tokenizer
 from models.agreement.corpus import AnnotatedDocument, CorpusAgreement, corpus_agreement
-from models.agreement.page import _sorted_rows
+from models.agreement.page import sorted_rows
 from models.agreement.spans import (
     exact_matches,
     iob_tags,
@@ -149,53 +148,82 @@ def test_agreement_sorted_rows_sort_and_mark_distinct_rows(
 ) -> None:
     """Rows packed into one key, or sorted column by column when the key would overflow."""
     columns = [np.array([row[i] for row in rows], dtype=np.int64) for i in range(3)]
-    order, new = _sorted_rows(columns)
+    order, new = sorted_rows(columns)
     ordered = sorted(rows)
     assert [rows[i] for i in order.tolist()] == ordered
     assert new.tolist() == [i == 0 or ordered[i] != ordered[i - 1] for i in range(len(rows))]
 
 
 @given(st.lists(st.text(ALPHABET, max_size=25), max_size=6), st.data())
-def test_agreement_chunked_tokens_equal_token_spans(texts: list[str], data: st.DataObject) -> None:
-    """Token counts, and the tokens of the whitespace-separated chunks that extents touch."""
+def test_agreement_text_tokens_equal_token_spans(texts: list[str], data: st.DataObject) -> None:
+    """Every token of the texts wanted, their counts, and the tokens that extents touch;
+    chunk edges found by steps or by a search (WALK)."""
     wanted = data.draw(st.lists(st.booleans(), min_size=len(texts), max_size=len(texts)))
-    chunked = ChunkedTexts(texts, np.array(wanted, dtype=bool), chunk_tokenizer())
-    counts = [
-        len(token_spans(text)) if want else 0 for text, want in zip(texts, wanted, strict=True)
-    ]
-    assert chunked.token_counts().tolist() == counts
-    extents_drawn, expected = [], []
-    for offset, text, want in zip(chunked.offsets.tolist(), texts, wanted, strict=True):
-        if not want or not text:
-            continue
-        mine = [
-            (offset + start, offset + min(end, len(text)))
-            for start, end in data.draw(st.lists(extents(len(text) - 1), max_size=3))
-        ]
-        extents_drawn += mine
-        for chunk in re.finditer(r"\S+", text):
-            first, last = offset + chunk.start(), offset + chunk.end()
-            if any(start < last and first < end for start, end in mine):
-                expected += [(first + s, first + e) for s, e in token_spans(chunk.group())]
-    starts = np.array([start for start, _ in extents_drawn], dtype=np.int64)
-    ends = np.array([end for _, end in extents_drawn], dtype=np.int64)
-    found = chunked.tokens_touched(starts, ends)
-    assert list(zip(found[0].tolist(), found[1].tolist(), strict=True)) == expected
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chunks, "WALK", data.draw(st.sampled_from([0, 1, chunks.WALK])))
+        tokens = TextTokens(texts, np.array(wanted, dtype=bool), chunk_tokenizer())
     every = [
         (offset + start, offset + end)
-        for offset, text, want in zip(chunked.offsets.tolist(), texts, wanted, strict=True)
+        for offset, text, want in zip(tokens.offsets.tolist(), texts, wanted, strict=True)
         if want
         for start, end in token_spans(text)
     ]
-    assert set(expected) <= set(every)  # the chunks' tokens are the text's
+    assert list(zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)) == every
+    counts = [
+        len(token_spans(text)) if want else 0 for text, want in zip(texts, wanted, strict=True)
+    ]
+    assert tokens.token_counts().tolist() == counts
+    extents_drawn = []
+    for offset, text, want in zip(tokens.offsets.tolist(), texts, wanted, strict=True):
+        if want and text:
+            extents_drawn += [
+                (offset + start, offset + min(end, len(text)))
+                for start, end in data.draw(st.lists(extents(len(text) - 1), max_size=3))
+            ]
+    starts = np.array([start for start, _ in extents_drawn], dtype=np.int64)
+    ends = np.array([end for _, end in extents_drawn], dtype=np.int64)
+    expected = [
+        index
+        for index, (first, last) in enumerate(every)
+        if any(start < last and first < end for start, end in extents_drawn)
+    ]
+    touched, first, last = tokens.touched(starts, ends)
+    assert touched.tolist() == expected
+    for start, end, low, high in zip(starts, ends, first.tolist(), last.tolist(), strict=True):
+        # the tokens touched ending after the start, then those starting before the end
+        assert low == sum(every[index][1] <= start for index in expected)
+        assert high == sum(every[index][0] < end for index in expected)
+
+
+# pieces of French compounds and elisions (spelled in either case, with the long s and
+# the dotless i the elisions match), numbers, their joiners, symbols, and characters left
+# to token_spans (a digit beside a letter, "_", a combining accent, an emoji)
+PIECES = ["l", "qu", "jusqu", "LORSQU", "puisqu", "quoiqu", "presqu", "ſ", "ı", "İ", "ab"]
+PIECES += ["é", "t", "squ", "’", "'", "-", " ", "\n", ".", ",", "«", "9", "2,5", "٣", "²"]
+PIECES += ["_", "\u0301", "😀"]
+
+
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=14).map("".join), max_size=4))
+def test_agreement_text_tokens_follow_elisions_and_compounds(texts: list[str]) -> None:
+    """The rules of ``token_rules.begins`` on texts made of elisions, compounds, numbers
+    and their joiners."""
+    tokens = TextTokens(texts, np.ones(len(texts), dtype=bool), chunk_tokenizer())
+    every = [
+        (offset + start, offset + end)
+        for offset, text in zip(tokens.offsets.tolist(), texts, strict=True)
+        for start, end in token_spans(text)
+    ]
+    assert list(zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)) == every
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(documents(), max_size=6), st.integers(1, 3))
+@given(st.lists(documents(), max_size=6), st.integers(1, 3), st.sampled_from([tags.COUNTED, 0]))
 def test_agreement_corpus_equals_one_document_at_a_time(
-    items: list[AnnotatedDocument], page: int
+    items: list[AnnotatedDocument], page: int, counted: int
 ) -> None:
+    """Pages of one to three documents; tag combinations counted in one array, or sorted."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(corpus, "PAGE", page)
+        patch.setattr(tags, "COUNTED", counted)
         fast = run(corpus_agreement(ANNOTATORS, items))
     assert fast == reference_agreement(ANNOTATORS, items)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from models.agreement import corpus, store_io
+from models.agreement import corpus, entity_io, store_io
 from models.agreement.corpus import AnnotatedDocument
 from models.agreement.store_io import AgreementError, participants, store_agreement
 from models.annotator_stats import annotator_progress
@@ -153,6 +153,27 @@ def test_agreement_store_refuses_unknown_annotator_and_status(store: Store) -> N
         participants(store, project, status="todo")
 
 
+@pytest.mark.parametrize("kind", ["stance", "events"])
+def test_agreement_store_reads_stance_or_events_alone(store: Store, kind: str) -> None:
+    """A project with stance but no event (or the reverse), beside one with both: only
+    the kinds of annotation its counted layers have are read, and all of them."""
+    build_corpus(store, "both")
+    project = store.ensure_project("alone")
+    ids = store.add_documents(project.id, [DocumentRecord(T2)])
+    alice, bob = store.annotator_id("alice"), store.annotator_id("bob")
+    stance = [StanceRecord("RUSSIE", "favorable")] if kind == "stance" else []
+    events = [ACCORD] if kind == "events" else []
+    for annotator in (alice, bob):
+        add_layer(store, ids[0] or 0, annotator, [PEKIN], stance, events)
+    result = run(store_agreement(store, project))
+    if kind == "stance":
+        assert result["stance"]["RUSSIE"]["items"] == 1
+        assert pairs(result["events"])[("alice", "bob")]["f1_trigger"] is None
+    else:
+        assert result["stance"]["RUSSIE"]["items"] == 0
+        assert pairs(result["events"])[("alice", "bob")]["f1_trigger"] == 1.0
+
+
 def test_agreement_store_pages_give_the_same_result(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,11 +241,21 @@ def random_layer(rng: random.Random, text: str) -> DocumentRecord:
     return DocumentRecord("", spans=spans, stance=stance, events=events, status="done")
 
 
+@pytest.mark.parametrize("coded", [None, (), ("PER",), tuple(LABELS)])
 def test_agreement_store_equals_one_document_at_a_time(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, coded: tuple[str, ...] | None
 ) -> None:
     """Random layers read from the store in pages and sub-pages give the measures worked
-    out one document at a time from the same records."""
+    out one document at a time from the same records, whichever labels the database codes
+    at first (None: the schema's; an entity labelled otherwise, or ending too far for the
+    packing, is read as a row, and its label coded from then on)."""
+    if coded is not None:
+        reader = entity_io.LayerReader.__init__
+
+        def coding(self: entity_io.LayerReader, labels: Any, conditions: Any) -> None:
+            reader(self, coded, conditions)
+
+        monkeypatch.setattr(entity_io.LayerReader, "__init__", coding)
     rng = random.Random(8)
     project = store.ensure_project("random")
     texts = [" ".join(rng.choices(WORDS, k=rng.randint(3, 30))) + f" {n}" for n in range(40)]
@@ -237,6 +268,8 @@ def test_agreement_store_equals_one_document_at_a_time(
         for name in names
         if rng.random() < 0.8
     }
+    far = next(iter(records.values()))  # a span past the text, past 2^30
+    far.spans.append(SpanRecord(2, 2**30 + 5, "PER"))
     with store.transaction() as session:
         write_layers(session, records)
     monkeypatch.setattr(store_io, "PAGE", 7)
