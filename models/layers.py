@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, upda
 from sqlalchemy.orm import Session
 
 from models.access import check_access, refusal
+from models.bulk import insert_ids
 from models.db import ReadOnlyError
 from models.schema import Annotator, Entity, Event, EventArgument, Layer, utcnow
 from models.store import Store
@@ -154,8 +155,7 @@ def _insert(
     """Insert the copies ``rows`` of the rows ``source_ids``: new id of each source id."""
     if not rows:
         return {}
-    new_ids = session.scalars(insert(table).returning(table.id, sort_by_parameter_order=True), rows)
-    return dict(zip(source_ids, new_ids, strict=True))
+    return dict(zip(source_ids, insert_ids(session, table, rows), strict=True))
 
 
 def entities(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models.bulk import insert_ids
@@ -271,17 +271,9 @@ def _write_layers(session: Session, model_id: int, rows: dict[int, Found]) -> No
         session.execute(update(Layer).where(Layer.id.in_(layer_ids)).values(status="done"))
         for layer_id in layer_ids:
             touch(session, layer_id)
-    new = [
-        {"document_id": doc_id, "annotator_id": model_id, "status": "done"}
-        for doc_id in rows
-        if doc_id not in existing
-    ]
-    if new:
-        created = session.execute(
-            insert(Layer).returning(Layer.document_id, Layer.id, sort_by_parameter_order=True),
-            new,
-        ).all()
-        existing.update(dict(created))
+    new = [doc_id for doc_id in rows if doc_id not in existing]
+    layers = [{"document_id": d, "annotator_id": model_id, "status": "done"} for d in new]
+    existing.update(zip(new, insert_ids(session, Layer, layers), strict=True))
     entities: list[dict[str, Any]] = [
         {
             "layer_id": existing[doc_id],

@@ -24,7 +24,7 @@ def stance(store: Store, layer_id: int) -> dict[str, StanceRecord]:
         return _read(connection, layer_id)
 
 
-def _read(connection: Session | Connection, layer_id: int) -> dict[str, StanceRecord]:
+def _read(connection: Connection, layer_id: int) -> dict[str, StanceRecord]:
     rows = connection.execute(_STANCE, {"layer": layer_id})
     return {
         target: StanceRecord(target, value, tuple((int(s), int(e)) for s, e in evidence or ()))
