@@ -6,13 +6,14 @@ The query runs on a pool thread (``JobWorker``) 150 ms after the last key, so ty
 waits for the database; a new query cancels the running ones between two of their steps
 and a result that arrives after a newer query started is dropped. The first page comes with
 its total, except for phrases on SQLite (``models.search``): then the total is counted by a
-second worker and shown when it is ready.
+second worker and shown when it is ready. A phrase's page fills step by step (its
+candidates are checked in corpus order): the hits of each step are listed as they come.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
@@ -44,7 +45,7 @@ from gui.highlighter import Mark, MarkStyle
 from gui.workers import JobWorker
 from models.jobs import Job
 from models.records import Progress
-from models.search import Hit, Page, Query, QueryError, count_job, parse, search_job
+from models.search import Found, Hit, Page, Query, QueryError, count_job, parse, search_job
 from models.store import Store
 
 Index = QModelIndex | QPersistentModelIndex
@@ -111,15 +112,17 @@ class SearchTableModel(QAbstractListModel):
         self._fetching = True
         self.fetchRequested.emit(self._hits[-1].position)
 
-    def append(self, page: Page) -> None:
-        """Add the page asked for by the last ``fetchRequested``."""
-        self._fetching = False
-        self._more = len(page.hits) == PAGE_SIZE
-        if page.hits:
+    def append(self, hits: Sequence[Hit], more: bool | None = None) -> None:
+        """Add hits of the page asked for by the last ``fetchRequested`` (or of the first
+        page); ``more`` once that page is complete: whether a next one may follow."""
+        if more is not None:
+            self._fetching = False
+            self._more = more
+        if hits:
             first = len(self._hits)
             self._changing = True
-            self.beginInsertRows(QModelIndex(), first, first + len(page.hits) - 1)
-            self._hits.extend(page.hits)
+            self.beginInsertRows(QModelIndex(), first, first + len(hits) - 1)
+            self._hits.extend(hits)
             self.endInsertRows()
             self._changing = False
 
@@ -250,10 +253,11 @@ class SearchPanel(QWidget):
             return
         self.status.setText(self.tr("Searching…"))
         generation = self._generation
-        self._start(
+        worker = self._start(
             search_job(self.store, self.project_id, query, limit=PAGE_SIZE),
             lambda page: self._show(generation, query, page),
         )
+        worker.signals.progress.connect(lambda step: self._found(generation, query, step))
 
     def _start(self, job: Job[T], done: Callable[[T], None]) -> JobWorker:
         worker = JobWorker(job, "search")
@@ -266,23 +270,48 @@ class SearchPanel(QWidget):
 
     def _fetch(self, after: int) -> None:
         query, generation = self.model.query, self._generation
-        if query is not None:
-            self._start(
-                search_job(self.store, self.project_id, query, limit=PAGE_SIZE, after=after),
-                lambda page: self._append(generation, page),
-            )
-
-    def _append(self, generation: int, page: Page) -> None:
-        if generation == self._generation:
-            self.model.append(page)
-
-    def _show(self, generation: int, query: Query, page: Page) -> None:
-        if generation != self._generation:
+        if query is None:
             return
+        listed = [0]  # hits of this page listed on the way
+
+        def found(step: Progress) -> None:
+            if generation == self._generation and isinstance(step, Found):
+                self.model.append(step.hits)
+                listed[0] += len(step.hits)
+
+        def done(page: Page) -> None:
+            if generation == self._generation:
+                self.model.append(page.hits[listed[0] :], len(page.hits) == PAGE_SIZE)
+
+        worker = self._start(
+            search_job(self.store, self.project_id, query, limit=PAGE_SIZE, after=after), done
+        )
+        worker.signals.progress.connect(found)
+
+    def _found(self, generation: int, query: Query, step: Progress) -> None:
+        """Hits of a phrase listed before its first page is complete."""
+        if generation != self._generation or not isinstance(step, Found):
+            return
+        if self.model.query is query:
+            self.model.append(step.hits)
+        elif step.hits:
+            self._list(query, Page(list(step.hits), None))
+        self.status.setText(self.tr("{n}+ documents, searching…").format(n=self.model.rowCount()))
+
+    def _list(self, query: Query, page: Page) -> None:
         self.model.set_page(query, page)
         if self.model.rowCount():
             self.list.setCurrentIndex(self.model.index(0))
         self.queryChanged.emit(query)
+
+    def _show(self, generation: int, query: Query, page: Page) -> None:
+        if generation != self._generation:
+            return
+        if self.model.query is query:  # its first hits are listed already
+            listed = self.model.rowCount()
+            self.model.append(page.hits[listed:], len(page.hits) == PAGE_SIZE)
+        else:
+            self._list(query, page)
         if page.total is not None:
             self._show_total(generation, page.total)
         else:

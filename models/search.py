@@ -428,6 +428,13 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Found(Progress):
+    """A step of a phrase search (``search_job``): the hits found since the last step."""
+
+    hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """``total``: every matching document of the project, None when it was not counted
     (a query with a phrase: call ``count``)."""
@@ -453,25 +460,29 @@ def search_job(
 ) -> Job[Page]:
     """``search`` as a job, of one step without phrases. A phrase's candidates are checked
     in corpus order, more at each step (up to ``CHECK_STEP``), until the page is full: two
-    common words seldom side by side take a second at 100,000 documents, and a worker can
-    stop between two steps when the query changes."""
+    common words seldom side by side take most of a second at 100,000 documents, so each
+    step gives the hits it found (``Found``) to show at once, and a worker can stop between
+    two steps when the query changes. The page returned holds every hit, those given on the
+    way included."""
     yield from ()
     if not query.has_phrases:
         with store.reading() as session:
             found = _candidates(session, project_id, query)
             rows = _documents(session, [row.id for row in found.page(after, limit)])
             return Page(_hits(query, rows), found.count())
-    checked: list[Row[int, int, str, str]] = []
+    hits: list[Hit] = []
     size = 2 * limit  # candidates read in this step; doubled at each step
     while True:
         with store.reading() as session:
             batch = _candidates(session, project_id, query).page(after, size)
             rows = _documents(session, [row.id for row in batch])
-        checked += [row for row in rows if query.accepts(row.title, row.text)]
-        if len(checked) >= limit or len(batch) < size:
-            return Page(_hits(query, checked[:limit]), None)
+        accepted = [row for row in rows if query.accepts(row.title, row.text)]
+        new = _hits(query, accepted[: limit - len(hits)])
+        hits += new
+        if len(hits) >= limit or len(batch) < size:
+            return Page(hits, None)
         after, size = batch[-1].position, min(2 * size, CHECK_STEP)
-        yield Progress(len(checked), limit, "checking the phrases")
+        yield Found(len(hits), limit, "checking the phrases", tuple(new))
 
 
 def count(store: Store, project_id: int, query: Query) -> int:

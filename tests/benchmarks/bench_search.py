@@ -6,9 +6,10 @@ The corpus is scale_corpus's (about 625 words an article), imported once with
 ``models.transfer.import_file`` and cached under --cache (/tmp/glose-search): the SQLite file
 ``<size>.sqlite``, and on PostgreSQL the project ``bench-<size>`` of the --pg database. It
 prints, for each query, the p50 and p95 latency of ``search`` (the first page of --limit
-hits with their snippets, and the total when the index counts it), of ``count`` where the
-total is separate (phrases on SQLite), and of the document list's filter (its count and
-first page), with the number of matching documents.
+hits with their snippets, and the total when the index counts it), of its first hits (what
+the search panel lists first: a phrase's page fills step by step, ``Found``), of ``count``
+where the total is separate (phrases on SQLite), and of the document list's filter (its
+count and first page), with the number of matching documents.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from scale_corpus import write_jsonl
 
 from models.jobs import run
-from models.search import Query, count, parse, search
+from models.search import Found, Query, count, parse, search, search_job
 from models.store import ProjectInfo, Store
 from models.transfer import import_file
 
@@ -82,7 +83,7 @@ def bench(store: Store, project: ProjectInfo, size: int, repeat: int, limit: int
     print(f"\n{backend}, {size:,} documents, first page of {limit}, {repeat} runs")
     print(
         f"{'query':<16} {'text':<24} {'hits':>7} {'search p50/p95':>15} "
-        f"{'count p50/p95':>15} {'list p50/p95':>15}"
+        f"{'first hits':>15} {'count p50/p95':>15} {'list p50/p95':>15}"
     )
     for name, text in QUERIES.items():
         text = text.format(rare=f"{size // 2:07d}")
@@ -90,6 +91,7 @@ def bench(store: Store, project: ProjectInfo, size: int, repeat: int, limit: int
         page = search(store, project.id, query, limit=limit)
         total = page.total if page.total is not None else count(store, project.id, query)
         search_ms = timed(lambda q=query: search(store, project.id, q, limit=limit), repeat)
+        first_ms = timed(lambda q=query: first_hits(store, project, q, limit), repeat)
         count_ms = (
             timed(lambda q=query: count(store, project.id, q), max(repeat // 5, 3))
             if page.total is None
@@ -102,9 +104,18 @@ def bench(store: Store, project: ProjectInfo, size: int, repeat: int, limit: int
 
         list_ms = timed(listing, repeat)
         print(
-            f"{name:<16} {text:<24} {total:>7} {_pair(search_ms):>15} "
+            f"{name:<16} {text:<24} {total:>7} {_pair(search_ms):>15} {_pair(first_ms):>15} "
             f"{_pair(count_ms) if count_ms else '(in search)':>15} {_pair(list_ms):>15}"
         )
+
+
+def first_hits(store: Store, project: ProjectInfo, query: Query, limit: int) -> None:
+    """Run ``search_job`` until it gives hits: a ``Found`` step with some, or its page."""
+    job = search_job(store, project.id, query, limit=limit)
+    for step in job:
+        if isinstance(step, Found) and step.hits:
+            job.close()
+            return
 
 
 def _pair(times: tuple[float, float]) -> str:

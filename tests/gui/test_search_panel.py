@@ -153,7 +153,8 @@ def test_results_model_pages_in_corpus_order(
 
     def read(after: int) -> None:  # what the panel does on a worker
         asked.append(after)
-        model.append(search(store, project.id, query, limit=PAGE_SIZE, after=after))
+        page = search(store, project.id, query, limit=PAGE_SIZE, after=after)
+        model.append(page.hits, len(page.hits) == PAGE_SIZE)
 
     model.fetchRequested.connect(read)
     qtmodeltester.check(model, force_py=True)
@@ -183,3 +184,23 @@ def test_panel_reads_the_next_page_off_the_gui_thread(
     assert [model.hit(row).position for row in range(model.rowCount())] == sorted(
         model.hit(row).position for row in range(model.rowCount())
     )
+
+
+def test_a_phrase_lists_its_hits_as_they_are_found(
+    qtbot: QtBot, store: Store, project: ProjectInfo, window: MainWindow
+) -> None:
+    texts = [
+        f"Chine {n}, la nuit." if n % 7 else f"Dépêche {n} : toute la Chine." for n in range(300)
+    ]
+    store.add_documents(project.id, [DocumentRecord(text=text) for text in texts])
+    model = window.search_panel.model
+    listed: list[int] = []  # the rows when the list is first filled
+    model.modelReset.connect(lambda: listed.append(model.rowCount()))
+    type_query(qtbot, window, '"la chine"')
+    # 100 candidates, then 200: the first step's 15 hits were listed before the page was
+    # complete, then the other 28 added to them
+    assert listed[-1] == 15
+    positions = [model.hit(row).position for row in range(model.rowCount())]
+    assert positions == sorted(positions) and len(positions) == 43
+    assert window.search_panel.list.currentIndex().row() == 0
+    qtbot.waitUntil(lambda: window.search_panel.status.text() == "43 document(s)")

@@ -19,6 +19,7 @@ from models.jobs import run
 from models.records import DocumentRecord, Progress
 from models.schema import Document
 from models.search import (
+    Found,
     QueryError,
     count,
     count_job,
@@ -282,6 +283,18 @@ def test_a_phrase_page_checks_more_candidates_at_each_step(
     assert [hit.position for hit in page.hits] == [9]
     # 2 candidates are read, then 4, then the last 4 of 8: two steps between
     assert len(steps) == 2
+
+
+def test_a_phrase_page_gives_its_hits_step_by_step(store: Store, project: ProjectInfo) -> None:
+    texts = [f"Chine {n}, la nuit." if n % 3 else f"{n} : toute la Chine." for n in range(30)]
+    store.add_documents(project.id, [DocumentRecord(text=text) for text in texts])
+    steps: list[Progress] = []
+    page = run(search_job(store, project.id, parse('"la chine"'), limit=6), steps.append)
+    assert [hit.position for hit in page.hits] == [0, 3, 6, 9, 12, 15]
+    # 12 candidates, then 24: the first step's hits come before the page is full
+    assert all(isinstance(step, Found) for step in steps)
+    assert [[hit.position for hit in step.hits] for step in steps] == [[0, 3, 6, 9]]
+    assert steps[0].hits == tuple(page.hits[:4])  # the same hits, snippets and marks
 
 
 def test_phrases_are_counted_in_steps(
