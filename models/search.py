@@ -21,12 +21,12 @@ comes from the index; with phrases every candidate must be checked (seconds for 
 phrase at 100,000 documents), so ``search`` leaves the total to ``count_job``, which a
 worker runs off the GUI thread and can stop between two steps.
 
-PostgreSQL (team mode): a GIN index on ``to_tsvector('simple', title || ' ' || text)``, read
-through the SQL function ``glose_matches`` of migration 0003, with ``plainto_tsquery`` /
-``to_tsquery`` of the ``simple`` configuration (no stemming, like SQLite). PostgreSQL's own
-parser cuts the words, and ``simple`` folds case but not diacritics (that needs the
-``unaccent`` extension, which a team server may not have): on PostgreSQL ``elysee`` does
-not find ``Élysée``; type the accents.
+PostgreSQL (team mode): a GIN index on ``to_tsvector('simple', glose_fold(title || ' ' ||
+text))``, read through the SQL function ``glose_matches`` (migrations 0003 and 0005), with
+``plainto_tsquery`` / ``to_tsquery`` of the ``simple`` configuration (no stemming, like
+SQLite) over the query folded by the same ``glose_fold``: it removes the diacritics of
+Latin letters with built-in functions (no ``unaccent`` extension needed), so ``elysee``
+finds ``Élysée`` there too. PostgreSQL's own parser cuts the words.
 """
 
 from __future__ import annotations
@@ -268,9 +268,9 @@ def _tsquery(term: Term) -> ColumnElement[Any]:
     checks the order): such a query is answered by the index alone."""
     if term.prefix:
         words = [f"'{word.lower()}'" for word in term.words]
-        query = func.to_tsquery(_SIMPLE, " & ".join(words) + ":*")
+        query = func.to_tsquery(_SIMPLE, func.glose_fold(" & ".join(words) + ":*"))
     else:
-        query = func.plainto_tsquery(_SIMPLE, term.text or " ".join(term.words))
+        query = func.plainto_tsquery(_SIMPLE, func.glose_fold(term.text or " ".join(term.words)))
     return func.tsquery_not(query) if term.excluded else query
 
 
