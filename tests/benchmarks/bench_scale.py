@@ -4,7 +4,9 @@
         [--repeat 3] [--pg postgresql+psycopg://user@host/db]
 
 The articles come from ``scale_corpus.write_jsonl`` (cached in ``--work``). Each measure runs
-in its own subprocess, so that its peak memory (VmHWM, the peak resident set) is its own:
+in its own subprocess, so that its peak memory (VmHWM, the peak resident set) is its own
+(the DocBin export's worker processes, ``models.formats.docbin_workers``, are read as they
+close and printed after it: "195 + 150"):
 
 - import: native JSONL with spans. raw = ``json.loads`` of each line and sqlite3
   ``executemany`` of the documents then the spans in one transaction into an equivalent
@@ -60,13 +62,28 @@ PG_SCHEMA = "glose_scale"
 
 
 # -- what each subprocess runs ------------------------------------------------------------
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across
+def peak_mb(process: str = "self") -> float:
+    """A process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across
     exec from the parent)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{process}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    raise RuntimeError(f"no VmHWM in /proc/{process}/status")
+
+
+def watch_workers() -> list[float]:
+    """The peak memory of each DocBin worker process, read as it is closed."""
+    from models.formats import docbin_workers
+
+    peaks: list[float] = []
+    close = docbin_workers._Worker.close
+
+    def closing(worker: docbin_workers._Worker, kill: bool) -> None:
+        peaks.append(peak_mb(str(worker.process.pid)))
+        close(worker, kill)
+
+    docbin_workers._Worker.close = closing  # type: ignore[method-assign]
+    return peaks
 
 
 def connect_raw(path: Path) -> sqlite3.Connection:
@@ -197,6 +214,7 @@ def glose_export(work: Path, n: int, fmt: str, db: str = "") -> dict[str, Any]:
     project = store.project()
     assert project is not None
     out = work / ("glose-export.jsonl" if fmt == "jsonl" else "glose-export-spacy")
+    workers = watch_workers()
     if fmt == "spacy":
         from models.formats.common import blank_nlp
 
@@ -207,7 +225,7 @@ def glose_export(work: Path, n: int, fmt: str, db: str = "") -> dict[str, Any]:
     store.close()
     if report.documents != n:
         raise RuntimeError(f"export wrote {report.documents} documents, not {n}")
-    return {"seconds": seconds}
+    return {"seconds": seconds, "workers": workers}
 
 
 def p95(fetch: Callable[[int], object], ids: list[int]) -> dict[str, Any]:
@@ -334,6 +352,8 @@ def measure(op: str, args: argparse.Namespace) -> dict[str, Any]:
         if timed in result:
             result[timed] = statistics.median(r[timed] for r in runs)
     result["peak"] = max(r["peak"] for r in runs)
+    worker_peaks = [peak for r in runs for peak in r.get("workers", [])]
+    result["workers"] = [max(worker_peaks)] if worker_peaks else []  # the highest of any
     return result
 
 
@@ -380,7 +400,10 @@ def figure(result: dict[str, Any] | None, unit: str) -> str:
 
 
 def peak(result: dict[str, Any] | None) -> str:
-    return "-" if result is None or result["peak"] is None else f"{result['peak']:.0f}"
+    """The peak memory, and that of each worker process (the DocBin export's) after it."""
+    if result is None or result["peak"] is None:
+        return "-"
+    return " + ".join(f"{mb:.0f}" for mb in (result["peak"], *result.get("workers", ())))
 
 
 def main() -> None:
