@@ -122,3 +122,39 @@ def test_export_dialog_opens_from_the_file_menu_and_imports_annotations(
         pass
     assert (finished.args[0].added, finished.args[0].layers) == (1, 1)
     window.close()
+
+
+def test_export_dialog_spacy_export_of_many_documents_uses_worker_processes(
+    qtbot: QtBot,
+    store: Store,
+    project: ProjectInfo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from models.formats.docbin_workers import Workers
+
+    started: list[Workers] = []
+    start = Workers.__init__
+
+    def record(self: Workers, *args: object) -> None:
+        start(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    monkeypatch.setattr(Workers, "__init__", record)
+    records = [
+        DocumentRecord(text=f"Dépêche {n} : {TEXT}", annotator="alice", status="done")
+        for n in range(250)
+    ]
+    path = tmp_path / "many.jsonl"
+    with jsonl.Writer(path) as writer:
+        for item in records:
+            writer.write(item)
+    assert run(import_file(store, project.id, path)).added == 250
+    dialog = ExportDialog(store, project, "alice")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    report = _export(qtbot, dialog, "spacy", tmp_path / "spacy")
+    assert "251 document(s) written" in report  # and the one done before
+    assert len(started) == 1 and not started[0]._workers  # started, then stopped
+    shards = sorted((tmp_path / "spacy").rglob("*.spacy"))
+    assert len(shards) >= 3
