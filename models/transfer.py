@@ -196,11 +196,12 @@ def import_file(
     writer = _ImportWriter(store, project, annotator, add_labels, undoable=not skip_invalid)
     report = writer.report
     count = 0
+    total = module.count(path) if hasattr(module, "count") else None
     checked = _checked_batches(module.read(path), writer, path, skip_invalid, batch_size)
     try:
         for count, batch, hashes in read_ahead(checked):  # the next batch is read meanwhile
             writer.write(batch, hashes)
-            yield Progress(count, None, "importing")
+            yield Progress(count, total, "importing")
         if count == 0:
             report.problems.append(Problem(str(path), 0, "no document in the file"))
         if report.problems and not skip_invalid:

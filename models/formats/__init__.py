@@ -5,7 +5,9 @@ nothing of the ORM. A module exposes:
 
 - ``read(path: Path) -> Iterator[DocumentRecord | Problem]``: streamed, one record (or one
   problem naming file and line) at a time;
-- ``Writer(path: Path, **options)``: a context manager with ``write(record)``, streaming.
+- ``Writer(path: Path, **options)``: a context manager with ``write(record)``, streaming;
+- optionally ``count(path: Path) -> int``: how many records ``read`` gives, or a little
+  more, counted much faster than reading them (the total of the import's progress).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from models.formats.common import (
     as_int,
     as_str,
     check_span,
+    count_lines,
     first_json,
     pack_meta,
     read_jsonl_records,
@@ -119,6 +120,9 @@ def _decode_relations(record: DocumentRecord, item: dict[str, Any]) -> None:
     record.events = [
         EventRecord(kind, offsets[key], tuple(args[key])) for key, kind in triggers.items()
     ]
+
+
+count = count_lines  # the records of a file, for the import's progress
 
 
 def read(path: Path) -> Iterator[DocumentRecord | Problem]:

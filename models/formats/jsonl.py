@@ -20,6 +20,7 @@ from models.formats.common import (
     JsonlWriter,
     as_int,
     check_span,
+    count_lines,
     read_jsonl_records,
 )
 from models.records import (
@@ -30,6 +31,8 @@ from models.records import (
     SpanRecord,
     StanceRecord,
 )
+
+count = count_lines  # the records of a file, for the import's progress
 
 
 def read(path: Path) -> Iterator[DocumentRecord | Problem]:

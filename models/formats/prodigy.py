@@ -26,6 +26,7 @@ from models.formats.common import (
     FormatError,
     JsonlWriter,
     as_str,
+    count_lines,
     first_json,
     pack_meta,
     read_jsonl_records,
@@ -100,6 +101,9 @@ def decode(task: dict[str, Any]) -> DocumentRecord:
     if record.status is None and task.get("answer") in ("reject", "ignore"):
         record.status = "skipped"
     return record
+
+
+count = count_lines  # the records of a file, for the import's progress
 
 
 def read(path: Path) -> Iterator[DocumentRecord | Problem]:

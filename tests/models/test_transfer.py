@@ -22,6 +22,7 @@ from models.records import (
     ArgumentRecord,
     DocumentRecord,
     EventRecord,
+    Progress,
     SpanRecord,
     StanceRecord,
 )
@@ -333,3 +334,19 @@ def test_transfer_import_pauses_the_garbage_collector_during_its_steps_only(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_transfer_import_progress_has_a_total_for_json_lines(
+    store: Store, project: ProjectInfo, tmp_path: Path
+) -> None:
+    records = [DocumentRecord(text=f"Dépêche {n} de Pékin.") for n in range(7)]
+    path = _write(tmp_path / "in.jsonl", records)
+    path.write_bytes(path.read_bytes() + b"\n   \n")  # blank lines: a total a little high
+    steps: list[Progress] = []
+    report = run(import_file(store, project.id, path, batch_size=3), steps.append)
+    assert report.added == 7
+    assert [(step.done, step.total) for step in steps] == [(3, 9), (6, 9), (7, 9), (7, 7)]
+    assert jsonl.count(path) == 9 and jsonl.count(_write(tmp_path / "none.jsonl", [])) == 0
+    no_newline = tmp_path / "last.jsonl"
+    no_newline.write_bytes(path.read_bytes().rstrip())
+    assert jsonl.count(no_newline) == 7
