@@ -462,7 +462,8 @@ class MainWindow(QMainWindow):
         """Run ``worker`` with a progress line; a failure is a dialog, or with ``quiet`` (jobs
         the analyst did not ask for) a status bar message."""
         self.workers.append(worker)
-        self.statusBar().insertPermanentWidget(0, JobProgress(worker, title, self))
+        # first of the permanent widgets: after the bar's one other, the key sequence label
+        self.statusBar().insertPermanentWidget(1, JobProgress(worker, title, self))
         for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
             signal.connect(lambda *_: self._ended(worker))
         worker.signals.failed.connect(lambda reason: self._failed(title, reason, quiet))

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from gui import app
 from gui.main_window import MainWindow
 from gui.settings import Settings
+from gui.workers import JobProgress
 from models.commands import AddEntity
 from models.jobs import Job
 from models.layers import entities, find_layer, open_layer
@@ -156,7 +157,10 @@ def test_main_window_search_filters_the_list(qtbot: QtBot, window: MainWindow) -
 
 
 def test_main_window_imports_a_folder_and_reports_refused_files(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    qtlog,  # type: ignore[no-untyped-def]
 ) -> None:
     folder = tmp_path / "incoming"
     folder.mkdir()
@@ -164,8 +168,10 @@ def test_main_window_imports_a_folder_and_reports_refused_files(
     (folder / "b.txt").write_bytes(b"Moscou\n\nEn 2024, \xe9changes record.")  # Latin-1
     (folder / "c.txt").write_text(TEXTS[0], "utf-8")  # already in the project
     worker = window.import_paths([folder])
+    assert window.statusBar().findChild(JobProgress) is not None  # the import's progress
     with qtbot.waitSignal(worker.signals.finished, timeout=10000):
         pass
+    assert not [record.message for record in qtlog.records if "StatusBar" in record.message]
     qtbot.waitUntil(lambda: isinstance(window.import_report, QMessageBox))
     report = window.import_report
     assert report is not None
