@@ -56,9 +56,18 @@ if TYPE_CHECKING:  # matplotlib (90 MB, half a second) loads with the first dash
     from gui.dashboard import AgreementDashboard
 
 DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
+LIST_WIDTH, SIDE_WIDTH = 300, 340  # the document list and the side panels, in a wide window
 TIME_FLUSH_SECONDS = 30
 REPORT_LINES = 12  # refused files listed in the import report (all of them under details)
 REFRESH_SECONDS = 1.0  # at most one list refresh a second while pre-annotation runs
+
+
+def default_split(width: int) -> list[int]:
+    """Widths of the document list, the text and the side panels in a window ``width``
+    wide: the side panels keep their 340 px (the stance buttons need them) and the list
+    gives up to a third of its 300 px to the text in a narrow window."""
+    listed = min(LIST_WIDTH, max(LIST_WIDTH * 3 // 5, width * 3 // 14))
+    return [listed, max(width - listed - SIDE_WIDTH, 0), SIDE_WIDTH]
 
 
 class MainWindow(QMainWindow):
@@ -163,7 +172,6 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([300, 760, 340])
         self.setCentralWidget(self.splitter)
 
     def _build_status_bar(self) -> None:
@@ -324,8 +332,8 @@ class MainWindow(QMainWindow):
                 min(width, int(screen.width() * 0.94)), min(height, int(screen.height() * 0.94))
             )
         splitter = self.settings.state("splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        if splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes(default_split(self.width()))
 
     # -- documents -----------------------------------------------------------------------
     @property

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from gui import app
-from gui.main_window import MainWindow
+from gui.main_window import MainWindow, default_split
 from gui.settings import Settings
 from gui.workers import JobProgress
 from models.commands import AddEntity
@@ -307,3 +307,10 @@ def test_main_window_restores_its_geometry(
     again = MainWindow(store, project, "alice", settings)
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (760, 540)
+
+
+def test_main_window_default_split_gives_a_narrow_window_to_the_text() -> None:
+    assert default_split(1400) == [300, 760, 340]  # DEFAULT_SIZE
+    assert default_split(900) == [192, 368, 340]  # the list gives up some of its width
+    assert default_split(600) == [180, 80, 340]  # no narrower than 3/5 of it
+    assert default_split(300) == [180, 0, 340]
