@@ -1,6 +1,6 @@
 """spaCy's ids of strings (``spacy.strings.get_string_id``) for whole arrays of strings with
 numpy, without importing spaCy: the DocBin export's worker processes start in a fifth of
-a second instead of the seconds spaCy takes to import.
+a second, spaCy's own import alone takes 0.4 to 0.6 s.
 
 A string's id is 0 for "", the number of a spaCy symbol for a symbol's name (``symbols``:
 ``spacy.symbols.IDS``, handed over by the process that has spaCy), else MurmurHash64A of

@@ -10,7 +10,7 @@ and the records, sent as msgpack by msgspec, whose decoder gives the records bac
 ``submit`` says no and the export encodes the shard itself, so that the work shares itself
 out whatever the speed of each side (and a worker still starting takes none).
 
-A worker does not import spaCy (seconds): it gets spaCy's symbol table with its first frame
+A worker does not import spaCy (0.4 to 0.6 s): it gets spaCy's symbol table with its first frame
 and computes string ids with ``models.spacy_ids``. Frames are an 8-byte little-endian length
 and the msgpack payload, on the worker's stdin (shards) and a copy of its stdout (replies:
 the entities moved to ``spans["sc"]``, or the error); its own stdout goes to stderr, so that
