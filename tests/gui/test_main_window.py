@@ -311,6 +311,6 @@ def test_main_window_restores_its_geometry(
 
 def test_main_window_default_split_gives_a_narrow_window_to_the_text() -> None:
     assert default_split(1400) == [300, 760, 340]  # DEFAULT_SIZE
-    assert default_split(900) == [192, 368, 340]  # the list gives up some of its width
-    assert default_split(600) == [180, 80, 340]  # no narrower than 3/5 of it
-    assert default_split(300) == [180, 0, 340]
+    assert default_split(1200) == [257, 603, 340]  # the list gives up some of its width
+    assert default_split(900) == [240, 320, 340]  # no more than a fifth of it
+    assert default_split(300) == [240, 0, 340]
