@@ -37,7 +37,7 @@ import msgspec
 from models.formats.common import FormatError
 from models.records import DocumentRecord
 
-DEPTH = 2  # shards a worker holds: the one it encodes and the next
+DEPTH = 4  # shards a worker holds: the one it encodes and those queued behind it
 _FRAME = struct.Struct("<Q")
 _MODULE = "models.formats.docbin_workers"
 
