@@ -115,6 +115,7 @@ KEYMAP: tuple[KeyBinding, ...] = (
     KeyBinding("next_document", ("PgDown",), _t("Next document"), _t("Documents")),
     KeyBinding("previous_document", ("PgUp",), _t("Previous document"), _t("Documents")),
     KeyBinding("search", ("Ctrl+F",), _t("Filter the document list"), _t("Documents")),
+    KeyBinding("document_list", ("Ctrl+L",), _t("Show or hide the document list"), _t("Documents")),
     KeyBinding(
         "corpus_search", ("Ctrl+Shift+F",), _t("Search the corpus (Esc closes)"), _t("Search")
     ),

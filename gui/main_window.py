@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # matplotlib (90 MB, half a second) loads with the first dash
 
 DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
 LIST_WIDTH, SIDE_WIDTH = 300, 340  # the document list and the side panels, in a wide window
+NARROW = 1000  # a first window narrower than this hides the document list (Ctrl+L shows it)
 TIME_FLUSH_SECONDS = 30
 REPORT_LINES = 12  # refused files listed in the import report (all of them under details)
 REFRESH_SECONDS = 1.0  # at most one list refresh a second while pre-annotation runs
@@ -228,7 +230,7 @@ class MainWindow(QMainWindow):
         self.addActions([self.undo_action, self.redo_action])
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        search = self._action(self.tr("&Filter Documents"), self.documents.focus_search, "search")
+        search = self._action(self.tr("&Filter Documents"), self.filter_documents, "search")
         edit_menu.addAction(search)
         for text, slot, keys in (
             (self.tr("Search the &Corpus…"), self.show_search, "corpus_search"),
@@ -252,6 +254,14 @@ class MainWindow(QMainWindow):
         ):
             annotate.addAction(self._action(text, slot, keys))
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self.list_action = self._action(
+            self.tr("Document &List"),
+            lambda: self.show_document_list(self.documents.isHidden()),
+            "document_list",
+        )
+        self.list_action.setCheckable(True)
+        self.list_action.setChecked(True)
+        self.view_menu.addAction(self.list_action)
         self.dashboard_action = self._action(self.tr("&Agreement Dashboard"), self.show_dashboard)
         self.view_menu.addAction(self.dashboard_action)
         self.review_action = self._action(self.tr("&Review Mode"), self.show_review, "review_mode")
@@ -335,8 +345,22 @@ class MainWindow(QMainWindow):
         splitter = self.settings.state("splitter")
         if splitter is None or not self.splitter.restoreState(splitter):
             self.splitter.setSizes(default_split(self.width()))
+        shown = self.settings.shown("document_list")
+        self.show_document_list(self.width() >= NARROW if shown is None else shown)
 
     # -- documents -----------------------------------------------------------------------
+    def show_document_list(self, shown: bool) -> None:
+        """Show or hide the document list (Ctrl+L): hidden, the text takes its width."""
+        if not shown and self.documents.isAncestorOf(QApplication.focusWidget()):
+            self.view.setFocus()
+        self.documents.setVisible(shown)
+        self.list_action.setChecked(shown)
+
+    def filter_documents(self) -> None:
+        """Ctrl+F: the document list's filter box, the list shown if it was hidden."""
+        self.show_document_list(True)
+        self.documents.focus_search()
+
     @property
     def document_id(self) -> int | None:
         return self.editor.document_id
@@ -695,6 +719,7 @@ class MainWindow(QMainWindow):
         self.flush_time()
         self.settings.set_state("geometry", self.saveGeometry())
         self.settings.set_state("splitter", self.splitter.saveState())
+        self.settings.set_shown("document_list", not self.documents.isHidden())
         for worker in list(self.workers):
             worker.cancel()
         for worker in list(self.workers):

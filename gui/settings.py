@@ -32,3 +32,12 @@ class Settings:
     def set_state(self, key: str, value: QByteArray) -> None:
         self.qsettings.setValue(f"window/{key}", value)
         self.qsettings.sync()
+
+    def shown(self, key: str) -> bool | None:
+        """Whether a part of the window (the document list) was left shown, None if unknown."""
+        value = self.qsettings.value(f"window/{key}_shown")
+        return None if value is None else str(value).lower() in ("true", "1")
+
+    def set_shown(self, key: str, shown: bool) -> None:
+        self.qsettings.setValue(f"window/{key}_shown", shown)
+        self.qsettings.sync()

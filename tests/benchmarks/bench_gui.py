@@ -195,6 +195,7 @@ def window_on(store: Store, project_name: str, settings_dir: Path) -> MainWindow
     settings = Settings(QSettings(str(ini), QSettings.Format.IniFormat))
     window = MainWindow(store, project, ANNOTATOR, settings)
     window.resize(1400, 900)
+    window.show_document_list(True)  # hidden when built on a screen narrower than 1,000 px
     settle()  # as the app does once its window is built
     return window
 

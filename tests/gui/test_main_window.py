@@ -314,3 +314,30 @@ def test_main_window_default_split_gives_a_narrow_window_to_the_text() -> None:
     assert default_split(1200) == [257, 603, 340]  # the list gives up some of its width
     assert default_split(900) == [240, 320, 340]  # no more than a fifth of it
     assert default_split(300) == [240, 0, 340]
+
+
+def test_main_window_ctrl_l_hides_and_shows_the_document_list(
+    qtbot: QtBot, store: Store, project: ProjectInfo, settings: Settings
+) -> None:
+    window = MainWindow(store, project, "alice", settings)
+    qtbot.addWidget(window)
+    assert window.width() < 1000 and window.documents.isHidden()  # a narrow first window
+    assert not window.list_action.isChecked()
+    window.resize(1400, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts need it
+    text_width = window.view.width()
+    qtbot.keyClick(window.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert not window.documents.isHidden() and window.list_action.isChecked()
+    qtbot.waitUntil(lambda: window.view.width() < text_width)  # the list takes its width
+    window.documents.table.setFocus()
+    qtbot.keyClick(window.documents.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.documents.isHidden() and window.view.hasFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert not window.documents.isHidden() and window.documents.search.hasFocus()
+    window.close()
+    again = MainWindow(store, project, "alice", settings)  # as it was left: shown
+    qtbot.addWidget(again)
+    assert not again.documents.isHidden() and again.list_action.isChecked()
