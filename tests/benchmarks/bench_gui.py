@@ -8,7 +8,9 @@ started and tagged the stance of a few), "short" 40 articles of about 800 words 
 entities, "long" 6 articles of 20,000 words and 2,000 entities. Measured, each with its
 target (issue 8):
 
-- the document list: ``window.show()`` to its first page painted; its scroll bar to the end,
+- the document list: ``window.show()`` to its first page painted (the process's first
+  window, then the median of 5 new ones: the first pays Qt's one-off costs); its scroll bar
+  to the end,
   page up ×50, to the top, page down ×50 (p95 per step, rows held); the status and text
   filters; the RSS after that;
 - switching documents (PgDown on the article) to painted with its highlights, p95, on the
@@ -235,17 +237,23 @@ def press(
 
 
 # -- 1. the document list at 100,000 documents ----------------------------------------------
+def first_page(window: MainWindow) -> float:
+    """ms from ``show()`` to the document list's first page painted."""
+    probe = PaintProbe(window.documents.table.viewport())
+    started = time.perf_counter()
+    window.show()
+    while probe.count == 0 or window.model.rowCount() == 0:
+        QApplication.processEvents()
+    return (time.perf_counter() - started) * 1000
+
+
 def bench_list(store: Store, settings_dir: Path) -> list[Row]:
     started = time.perf_counter()
     window = window_on(store, "scale", settings_dir)
     built = (time.perf_counter() - started) * 1000
     table, model = window.documents.table, window.model
     probe = PaintProbe(table.viewport())
-    started = time.perf_counter()
-    window.show()
-    while probe.count == 0 or model.rowCount() == 0:
-        QApplication.processEvents()
-    first = (time.perf_counter() - started) * 1000
+    first = first_page(window)  # the first window of the process: what the analyst sees
     QTest.qWaitForWindowExposed(window)
     window.activateWindow()
     table.setFocus()
@@ -284,9 +292,16 @@ def bench_list(store: Store, settings_dir: Path) -> list[Row]:
     text = [timed(find(word), probe) for word in ("Poutine", "", "Pékin", "", "gazoduc", "")]
     current, peak = rss_mb()
     dispose(window)
+    shows = []
+    for _ in range(5):
+        other = window_on(store, "scale", settings_dir)
+        shows.append(first_page(other))
+        dispose(other)
+    again = sorted(shows)[len(shows) // 2]
     return [
         ("window built (MainWindow())", built, "ms", ""),
         ("show() → first page painted", first, "ms", "< 50"),
+        ("  again, median of 5 new windows", again, "ms", "< 50"),
         ("list scrolled to the end", end, "ms", ""),
         ("list scrolled to the top", home, "ms", ""),
         ("list page up ×50 from the end, down ×50, p95", p95(pages), "ms", "smooth"),
