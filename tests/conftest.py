@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from models.formats.docbin_workers import Workers
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "resources" / "corpus"
 
@@ -29,3 +31,18 @@ def corpus_dir() -> Path:
 def sample_text() -> str:
     """The first sample article, exactly as stored on disk."""
     return sorted(CORPUS.glob("*.txt"))[0].read_text("utf-8")
+
+
+@pytest.fixture
+def docbin_workers(monkeypatch: pytest.MonkeyPatch) -> list[Workers]:
+    """Every ``Workers`` (the spaCy export's worker processes) a test starts, to check that
+    they were used and that their processes have ended."""
+    made: list[Workers] = []
+    original = Workers.__init__
+
+    def record(self: Workers, *args: object) -> None:
+        original(self, *args)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Workers, "__init__", record)
+    return made

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.export_dialog import ExportDialog
 from models.formats import jsonl
+from models.formats.docbin_workers import Workers
 from models.jobs import run
 from models.records import DocumentRecord, SpanRecord, StanceRecord
 from models.store import ProjectInfo, Store
@@ -129,18 +130,8 @@ def test_export_dialog_spacy_export_of_many_documents_uses_worker_processes(
     store: Store,
     project: ProjectInfo,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    docbin_workers: list[Workers],
 ) -> None:
-    from models.formats.docbin_workers import Workers
-
-    started: list[Workers] = []
-    start = Workers.__init__
-
-    def record(self: Workers, *args: object) -> None:
-        start(self, *args)  # type: ignore[arg-type]
-        started.append(self)
-
-    monkeypatch.setattr(Workers, "__init__", record)
     records = [
         DocumentRecord(text=f"Dépêche {n} : {TEXT}", annotator="alice", status="done")
         for n in range(250)
@@ -155,6 +146,6 @@ def test_export_dialog_spacy_export_of_many_documents_uses_worker_processes(
     dialog.show()
     report = _export(qtbot, dialog, "spacy", tmp_path / "spacy")
     assert "251 document(s) written" in report  # and the one done before
-    assert len(started) == 1 and not started[0]._workers  # started, then stopped
+    assert len(docbin_workers) == 1 and not docbin_workers[0]._workers  # started, stopped
     shards = sorted((tmp_path / "spacy").rglob("*.spacy"))
     assert len(shards) >= 3

@@ -38,26 +38,12 @@ def _files(out: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch) -> list[Workers]:
-    """Every Workers the tests start, to check that their processes have ended."""
-    made: list[Workers] = []
-    original = Workers.__init__
-
-    def record(self: Workers, *args: object) -> None:
-        original(self, *args)  # type: ignore[arg-type]
-        made.append(self)
-
-    monkeypatch.setattr(Workers, "__init__", record)
-    return made
-
-
 def _ended(workers: list[Workers]) -> bool:
     return all(not pool._workers for pool in workers)  # closed: processes waited for
 
 
 def test_workers_write_the_bytes_of_an_export_without_them(
-    tmp_path: Path, started: list[Workers]
+    tmp_path: Path, docbin_workers: list[Workers]
 ) -> None:
     records = _records(23)
     for name, workers in (("alone", 0), ("one", 1), ("two", 2)):
@@ -67,13 +53,13 @@ def test_workers_write_the_bytes_of_an_export_without_them(
             for record in records:
                 writer.write(record)
         assert writer.overlapping == 15  # one entity of each _hard() in spans["sc"]
-    assert len(started) == 2 and _ended(started)
+    assert len(docbin_workers) == 2 and _ended(docbin_workers)
     alone = _files(tmp_path / "alone")
     assert len(alone) == 12 and _files(tmp_path / "one") == alone == _files(tmp_path / "two")
 
 
 def test_a_record_rejected_in_a_worker_fails_the_export_and_leaves_nothing(
-    tmp_path: Path, started: list[Workers]
+    tmp_path: Path, docbin_workers: list[Workers]
 ) -> None:
     bad = DocumentRecord(text="Xi à Pékin.", spans=[SpanRecord(5, 12, "LOC")])
     writer = spacy_docbin.Writer(tmp_path / "out", dev_fraction=0.0, shard_size=1, workers=1)
@@ -81,17 +67,17 @@ def test_a_record_rejected_in_a_worker_fails_the_export_and_leaves_nothing(
         for record in [*_records(3), bad, *_records(3)]:
             writer.write(record)
     assert not (tmp_path / "out").exists()
-    assert len(started) == 1 and _ended(started)
+    assert len(docbin_workers) == 1 and _ended(docbin_workers)
 
 
-def test_a_worker_that_dies_fails_the_export(tmp_path: Path, started: list[Workers]) -> None:
+def test_a_worker_that_dies_fails_the_export(tmp_path: Path, docbin_workers: list[Workers]) -> None:
     writer = spacy_docbin.Writer(tmp_path / "out", dev_fraction=0.0, shard_size=1, workers=1)
     with pytest.raises(WorkerError, match="stopped"), writer:
         for number, record in enumerate(_records(40)):
             writer.write(record)
             if number == 1:
-                started[0]._workers[0].process.kill()
-    assert not (tmp_path / "out").exists() and _ended(started)
+                docbin_workers[0]._workers[0].process.kill()
+    assert not (tmp_path / "out").exists() and _ended(docbin_workers)
 
 
 def test_without_workers_the_export_encodes_alone(
@@ -110,7 +96,7 @@ def test_without_workers_the_export_encodes_alone(
 
 
 def test_a_meta_integer_beyond_64_bits_is_encoded_in_the_export(
-    tmp_path: Path, started: list[Workers]
+    tmp_path: Path, docbin_workers: list[Workers]
 ) -> None:
     huge = sample()
     huge.meta["big"] = 2**70  # msgpack cannot carry it to a worker, nor into user_data
@@ -118,11 +104,11 @@ def test_a_meta_integer_beyond_64_bits_is_encoded_in_the_export(
     with pytest.raises(OverflowError), writer:
         for record in [*_records(3), huge]:
             writer.write(record)
-    assert not (tmp_path / "out").exists() and _ended(started)
+    assert not (tmp_path / "out").exists() and _ended(docbin_workers)
 
 
 def test_a_cancelled_export_stops_its_workers(
-    tmp_path: Path, store: Store, started: list[Workers]
+    tmp_path: Path, store: Store, docbin_workers: list[Workers]
 ) -> None:
     project = store.ensure_project("p")
     samples = [sample() for _ in range(600)]  # _hard()'s event role is not in the schema
@@ -133,11 +119,11 @@ def test_a_cancelled_export_stops_its_workers(
     out = tmp_path / "out"
     job = export(store, project.id, out, fmt="spacy", source="alice", shard_size=10, workers=1)
     next(job)  # the first page is written: the workers have started
-    assert len(started) == 1 and started[0]._workers
+    assert len(docbin_workers) == 1 and docbin_workers[0]._workers
     job.close()
-    assert _ended(started) and not out.exists()
+    assert _ended(docbin_workers) and not out.exists()
     report = run(export(store, project.id, out, fmt="spacy", source="alice", workers=1))
-    assert report.documents == 600 and _ended(started)
+    assert report.documents == 600 and _ended(docbin_workers)
 
 
 def test_the_worker_module_runs_alone() -> None:
