@@ -296,6 +296,8 @@ class SearchPanel(QWidget):
             self.model.append(step.hits)
         elif step.hits:
             self._list(query, Page(list(step.hits), None))
+        else:
+            return  # none yet: the list still shows the previous query's, under "Searching…"
         self.status.setText(self.tr("{n}+ documents, searching…").format(n=self.model.rowCount()))
 
     def _list(self, query: Query, page: Page) -> None:
