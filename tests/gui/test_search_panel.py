@@ -21,7 +21,7 @@ from gui.search_panel import (
     SearchTableModel,
 )
 from models.records import DocumentRecord
-from models.search import parse, search
+from models.search import Found, parse, search
 from models.store import ProjectInfo, Store
 from tests.gui.conftest import screenshot, show_window
 
@@ -204,3 +204,17 @@ def test_a_phrase_lists_its_hits_as_they_are_found(
     assert positions == sorted(positions) and len(positions) == 43
     assert window.search_panel.list.currentIndex().row() == 0
     qtbot.waitUntil(lambda: window.search_panel.status.text() == "43 document(s)")
+
+
+def test_a_phrase_step_without_hits_keeps_the_previous_list_and_searching(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    type_query(qtbot, window, "pékin")
+    panel = window.search_panel
+    panel.status.setText("Searching…")  # what run() shows while the next query runs
+    query = parse('"la chine"')
+    panel._found(panel._generation, query, Found(0, PAGE_SIZE, "checking", ()))
+    assert titles(window) == ["Gaz", "Médiation"] and panel.status.text() == "Searching…"
+    hit = search(window.store, window.project.id, parse("otan")).hits[0]
+    panel._found(panel._generation, query, Found(1, PAGE_SIZE, "checking", (hit,)))
+    assert titles(window) == ["OTAN"] and panel.status.text() == "1+ documents, searching…"
