@@ -9,6 +9,7 @@ import json
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, update
@@ -374,3 +375,32 @@ def test_cli_search_refuses_a_query_without_words(
     db = store.url if store.team else str(store.engine.url.database)
     assert cli.main(["search", "«!»", "--db", db]) == 1
     assert capsys.readouterr().err == "glose search: nothing to search for: no word in '«!»'\n"
+
+
+def test_a_phrase_reads_its_candidates_as_suits_the_database(
+    store: Store, project: ProjectInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [f"{n} : toute la Chine." if n % 10 == 0 else f"Chine {n}, la nuit." for n in range(30)]
+    store.add_documents(project.id, [DocumentRecord(text=text) for text in texts])
+    reads: list[int] = []
+    candidates = search_module._candidates
+
+    def counted(*args: Any) -> Any:
+        found = candidates(*args)
+        page = found.page
+        found.page = lambda after, limit: reads.append(limit) or page(after, limit)  # type: ignore[method-assign]
+        return found
+
+    monkeypatch.setattr(search_module, "_candidates", counted)
+
+    def positions() -> list[int]:
+        page = run(search_job(store, project.id, parse('"la chine"'), limit=2))
+        return [hit.position for hit in page.hits]
+
+    # SQLite reads what a step checks (4, then 8); PostgreSQL, whose reads each scan the
+    # index, reads CHECK_STEP candidates at once
+    assert positions() == [0, 10]
+    assert reads == ([search_module.CHECK_STEP] if store.team else [4, 8])
+    reads.clear()
+    monkeypatch.setattr(search_module, "CHECK_STEP", 5)
+    assert positions() == [0, 10] and reads == ([5, 5, 5] if store.team else [4, 5, 5])
