@@ -134,7 +134,10 @@ class DocumentTableModel(QAbstractTableModel):
         self.search: str | None = None
         self._pages: OrderedDict[int, list[DocumentRow]] = OrderedDict()  # least recent first
         self._retry_at = 0.0  # no read before this time (monotonic) after a failed one
-        self._total = self._count() or 0
+        total, first = self._first() or (0, [])
+        self._total = total
+        if first:
+            self._pages[0] = first
 
     # -- Qt model ------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -248,11 +251,11 @@ class DocumentTableModel(QAbstractTableModel):
         before = self.status, self.search
         self.status = status or None
         self.search = search or None
-        total = self._count()
-        if total is None:
+        first = self._first()
+        if first is None:
             self.status, self.search = before
             return
-        self._reset(total)
+        self._reset(*first)
 
     def refresh_row(self, document_id: int) -> None:
         """Re-read one document's row after an edit (status, entity count, stance)."""
@@ -276,19 +279,22 @@ class DocumentTableModel(QAbstractTableModel):
 
         With the same number of rows the views keep their selection and only repaint;
         otherwise the model is reset."""
-        total = self._count()
-        if total is None:
+        first = self._first()
+        if first is None:
             return
+        total, rows = first
         if total != self._total:
-            self._reset(total)
+            self._reset(total, rows)
             return
         self._pages.clear()
+        self._pages[0] = rows
         if total:
             self.dataChanged.emit(self.index(0, 0), self.index(total - 1, COLUMNS - 1))
 
-    def _reset(self, total: int) -> None:
+    def _reset(self, total: int, first: list[DocumentRow]) -> None:
         self.beginResetModel()
         self._pages.clear()
+        self._pages[0] = first
         self._total = total
         self.endResetModel()
 
@@ -321,10 +327,16 @@ class DocumentTableModel(QAbstractTableModel):
             self._pages.popitem(last=False)
         return rows
 
-    def _count(self) -> int | None:
+    def _first(self) -> tuple[int, list[DocumentRow]] | None:
+        """The number of rows and the first page (one query where that is quicker)."""
         return self._read(
-            lambda: self.store.count_documents(
-                self.project_id, self.annotator_id, self.status, self.search, self.queue
+            lambda: self.store.first_rows(
+                self.project_id,
+                self.annotator_id,
+                self.page_size,
+                self.status,
+                self.search,
+                self.queue,
             )
         )
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal,
     select,
     true,
     update,
@@ -292,7 +293,46 @@ class Store:
         page = self._listing(project_id, annotator_id, status, search, queue)
         if after is not None:
             page = page.where(Document.position > after)
-        ids = page.order_by(Document.position).offset(offset).limit(limit).subquery()
+        return self._rows(page, offset, limit, project_id, annotator_id)[1]
+
+    def first_rows(
+        self,
+        project_id: int,
+        annotator_id: int,
+        limit: int,
+        status: str | None = None,
+        search: str | None = None,
+        queue: Queue | None = None,
+    ) -> tuple[int, list[DocumentRow]]:
+        """``count_documents`` and the first ``limit`` rows of ``document_rows``. With a
+        search on PostgreSQL, in one query: each query scans the full-text index, 60 ms at
+        100,000 documents for a common word. Elsewhere the count comes from an index."""
+        page = self._listing(project_id, annotator_id, status, search, queue)
+        if search and self.team:
+            total, rows = self._rows(page, 0, limit, project_id, annotator_id, counted=True)
+            return (total if rows else 0), rows
+        total = self.count_documents(project_id, annotator_id, status, search, queue)
+        return total, self._rows(page, 0, limit, project_id, annotator_id)[1]
+
+    def _rows(
+        self,
+        page: Any,
+        offset: int,
+        limit: int,
+        project_id: int,
+        annotator_id: int,
+        counted: bool = False,
+    ) -> tuple[int, list[DocumentRow]]:
+        """(the listing's size if ``counted``, else 0; the rows of the listing ``page``
+        from ``offset``)."""
+        size = func.count().over() if counted else literal(0)
+        ids = (
+            page.add_columns(size.label("size"))
+            .order_by(Document.position)
+            .offset(offset)
+            .limit(limit)
+            .subquery()
+        )
         query = (
             select(
                 Document.id,
@@ -301,6 +341,7 @@ class Store:
                 func.coalesce(Layer.status, "todo"),
                 Layer.id,
                 func.coalesce(Layer.seconds, 0.0),
+                ids.c.size,
             )
             .join(ids, ids.c.id == Document.id)
             .outerjoin(Layer, _layer_of(annotator_id))
@@ -311,7 +352,7 @@ class Store:
             model_id = self._model_annotator_id(session, project_id)
             counts = self._entity_counts(session, [row[0] for row in rows], annotator_id, model_id)
             stances = self._stances(session, [row[4] for row in rows if row[4] is not None])
-        return [
+        listed = [
             DocumentRow(
                 doc_id,
                 position,
@@ -321,8 +362,9 @@ class Store:
                 seconds,
                 tuple(stances.get(layer_id, ())),
             )
-            for doc_id, position, title, status_, layer_id, seconds in rows
+            for doc_id, position, title, status_, layer_id, seconds, _ in rows
         ]
+        return (int(rows[0][6]) if rows else 0), listed
 
     def _stances(self, session: Session, layer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
         """(target, value) of the stance rows of the layers, by layer, in one query."""

@@ -43,12 +43,12 @@ def model(store: Store, ids: list[int]) -> DocumentTableModel:
 
 
 def test_document_table_reads_only_the_pages_shown(model: DocumentTableModel) -> None:
-    assert model.rowCount() == DOCUMENTS == model.total  # counted, nothing read yet
-    assert model.loaded == 0
-    assert model.index(12, TITLE).data() == "T12"  # reads the page of row 12 only
+    assert model.rowCount() == DOCUMENTS == model.total  # counted with its first page
     assert model.loaded == PAGE
+    assert model.index(12, TITLE).data() == "T12"  # reads the page of row 12 only
+    assert model.loaded == 2 * PAGE
     assert model.index(22, TITLE).data() == "T22"  # the last page, shorter
-    assert model.loaded == PAGE + DOCUMENTS % PAGE
+    assert model.loaded == 2 * PAGE + DOCUMENTS % PAGE
     assert [model.document_row(i).title for i in range(3)] == ["T0", "T1", "T2"]
     assert model.index(DOCUMENTS, TITLE).data() is None
 
@@ -88,7 +88,7 @@ def test_document_table_filter_by_status_and_search(
         assert layer is not None
         store.do(SetStatus(layer.id, "done"))
     model.set_filter(status="done")
-    assert model.total == 3 == model.rowCount() and model.loaded == 0
+    assert model.total == 3 == model.rowCount() and model.loaded == 3  # with the count
     assert [model.document_row(i).id for i in range(3)] == ids[:3]
     model.set_filter(search="Moscou")
     assert model.total == len([i for i in range(DOCUMENTS) if i % 2])
@@ -148,7 +148,7 @@ def test_document_table_locate_reads_one_page(
 ) -> None:
     position = store.document(ids[12]).position
     assert model.locate(ids[12], position) == 12
-    assert model.loaded == PAGE  # the page of row 12, not the rows before it
+    assert model.loaded == 2 * PAGE  # the first page and that of row 12, none between
     model.set_filter(search="Moscou")  # odd documents only
     assert model.locate(ids[12], position) is None
     assert model.locate(ids[13], store.document(ids[13]).position) == 6

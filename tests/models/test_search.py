@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
 
 from models import cli
 from models import search as search_module
@@ -333,6 +333,27 @@ def test_document_list_filter_uses_the_search(
     assert titles('"commercial accord"') == ["Accord"]
     assert titles("!!!") == ["Visite", "Accord", "Poutine", "Marché"]  # nothing to filter by
     assert titles("-chine") == ["Visite", "Accord", "Poutine", "Marché"]
+
+
+def test_first_rows_are_the_count_and_the_first_page_in_one_search(
+    store: Store, project: ProjectInfo, corpus: list[int]
+) -> None:
+    alice = store.annotator_id("alice")
+    for status, text in ((None, None), (None, "chine"), ("todo", "la"), (None, "zyxwvut")):
+        total, rows = store.first_rows(project.id, alice, 2, status, text)
+        assert total == store.count_documents(project.id, alice, status, text)
+        assert rows == store.document_rows(project.id, alice, 0, 2, status, text)
+    statements: list[str] = []
+
+    def executed(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(store.engine, "before_cursor_execute", executed)
+    assert store.first_rows(project.id, alice, 1, None, "la")[0] == 3
+    event.remove(store.engine, "before_cursor_execute", executed)
+    searches = [sql for sql in statements if "glose_matches" in sql or "documents_fts" in sql]
+    # PostgreSQL counts with the page (each query scans its index); SQLite counts apart
+    assert len(searches) == (1 if store.team else 2)
 
 
 def test_an_upgraded_database_is_indexed(tmp_path: Path) -> None:
