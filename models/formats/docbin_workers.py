@@ -213,9 +213,9 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             write_shard(Path(shard.path), encoder.encode(shard.records))
             reply = Reply(encoder.overlapping - before)
         except Exception as error:  # reported to the export, which raises it
-            reply = Reply(error=str(error), format_error=isinstance(error, FormatError))
-            if not reply.format_error:
-                reply.error = f"{type(error).__name__}: {error}"
+            rejected = isinstance(error, FormatError)  # its message is the reason
+            reason = str(error) if rejected else f"{type(error).__name__}: {error}"
+            reply = Reply(error=reason, format_error=rejected)
         send(stdout, encode(reply))
 
 
