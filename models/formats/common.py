@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 # Glose fields a format without a slot of its own keeps in its free metadata
 PACKED = ("title", "external_id", "annotator", "status")
 _SPACE = re.compile(r"\S+")
+# bytes read or written per system call by the streamed formats. Each call lets the GIL go,
+# and the thread then waits for it up to the switch interval (5 ms) while the import's or
+# the export's other thread computes: with io's 8 KB a 10,000-article import made 7,500
+# such calls and took 0.2 s longer.
+FILE_BUFFER = 1 << 20
 
 
 class FormatError(ValueError):
@@ -45,7 +50,7 @@ def describe(error: Exception) -> str:
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any] | Problem]:
     """(line number, parsed value) for each non-blank line (a UTF-8 BOM is skipped), or a
     Problem for a line that is not UTF-8 or not JSON."""
-    with path.open("rb") as lines:
+    with path.open("rb", buffering=FILE_BUFFER) as lines:
         for number, raw in enumerate(lines, start=1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
@@ -247,7 +252,9 @@ class TextWriter:
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
-        self._file = self.path.open("w", encoding="utf-8", newline=self.newline)
+        self._file = self.path.open(
+            "w", encoding="utf-8", newline=self.newline, buffering=FILE_BUFFER
+        )
         self._file.write(self.header)
         return self
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.formats.common import TextWriter, split_overlapping, tokens, words
+from models.formats.common import FILE_BUFFER, TextWriter, split_overlapping, tokens, words
 from models.records import DocumentRecord, Problem, SpanRecord
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def read(path: Path) -> Iterator[DocumentRecord | Problem]:
     """Documents of a CoNLL file, one at a time; a bad line makes its document a Problem."""
     source = str(path)
     document: _Document | None = None
-    with path.open(encoding="utf-8-sig") as lines:
+    with path.open(encoding="utf-8-sig", buffering=FILE_BUFFER) as lines:
         for number, line in enumerate(lines, start=1):
             columns = line.split()
             if columns and columns[0] == "-DOCSTART-":
