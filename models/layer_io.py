@@ -159,14 +159,19 @@ def existing_layers(
 
 
 def write_layers(
-    session: Session, records: Mapping[tuple[int, int], DocumentRecord], origin: str = "import"
+    session: Session,
+    records: Mapping[tuple[int, int], DocumentRecord],
+    origin: str = "import",
+    found: Mapping[tuple[int, int], int] | None = None,
 ) -> list[int]:
     """Write each record as the layer of its (document id, annotator id), in bulk: a new
     layer takes the record's status (else in_progress); an existing one has its annotations
-    replaced (``write_layer``). Returns the ids of the layers created."""
+    replaced (``write_layer``). ``found``: the ``existing_layers`` of ``records`` when the
+    caller has them. Returns the ids of the layers created."""
     if not records:
         return []
-    found = existing_layers(session, records)
+    if found is None:
+        found = existing_layers(session, records)
     new = [key for key in records if key not in found]
     rows = [
         {"document_id": document_id, "annotator_id": annotator_id, "status": status}

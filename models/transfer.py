@@ -348,6 +348,7 @@ class _ImportWriter:
         self._schema_toml = project.schema.toml
         self._known = {name for name, _ in store.annotators()}
         self._annotators: set[str] = set()  # created by this import
+        self._ids: dict[str, int] = {}  # annotator ids by name
         self._documents: list[int] = []
         self._layers: set[int] = set()
 
@@ -373,9 +374,11 @@ class _ImportWriter:
             else None
             for r in records
         ]
-        names = {name for name in owners if name is not None}
-        self._annotators |= names - self._known
-        ids = {name: self.store.annotator_id(name, _kind(self.project, name)) for name in names}
+        for name in {name for name in owners if name is not None} - self._ids.keys():
+            self._ids[name] = self.store.annotator_id(name, _kind(self.project, name))
+            if name not in self._known:
+                self._annotators.add(name)
+        ids = self._ids
         with self.store.transaction() as session:
             found = insert_documents(session, self.project.id, records, hashes)
             layers = {
@@ -385,11 +388,14 @@ class _ImportWriter:
                 )
                 if owner is not None
             }
+            existing = existing_layers(session, layers)
             if self.undoable and not replace:
-                for key, layer_id in existing_layers(session, layers).items():
+                for key, layer_id in list(existing.items()):
                     if layer_id not in self._layers:
                         self.deferred.add(layers.pop(key)[0])
-            created = write_layers(session, {key: record for key, (_, record) in layers.items()})
+                        del existing[key]
+            annotated = {key: record for key, (_, record) in layers.items()}
+            created = write_layers(session, annotated, found=existing)
         self._layers.update(created)
         self._documents += [document_id for document_id, added in found if added]
         self.report.layers += sum(
