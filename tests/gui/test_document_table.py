@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QStyle
 from pytestqt.qtbot import QtBot
 
 from gui import document_table
 from gui.document_table import (
     ENTITIES,
     ROW_ROLE,
+    STANCE,
     STATUS,
     TITLE,
     DocumentList,
@@ -18,6 +21,7 @@ from gui.document_table import (
 from models.commands import AddEntity, SetStatus
 from models.layers import open_layer
 from models.records import DocumentRecord
+from models.stance import SetStance
 from models.store import DocumentRow, Store
 
 DOCUMENTS = 23
@@ -154,13 +158,65 @@ def test_document_table_locate_reads_one_page(
     assert model.locate(ids[13], store.document(ids[13]).position) == 6
 
 
-def test_document_table_columns_sized_from_a_few_rows(
-    model: DocumentTableModel, qtbot: QtBot
+def _stance_on(store: Store, document_id: int, annotator_id: int, *targets: str) -> None:
+    layer = open_layer(store, document_id, annotator_id, None, create=True)
+    assert layer is not None
+    for target in targets:
+        store.do(SetStance(layer.id, target, value="favorable"))
+
+
+def _fits(documents: DocumentList, column: int, text: str) -> bool:
+    table = documents.table
+    needed = QFontMetricsF(table.font()).horizontalAdvance(text)
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table)
+    return table.columnWidth(column) >= needed + 2 * (margin + 1)
+
+
+def test_document_list_fits_its_columns_without_a_size_hint_per_cell(
+    store: Store, ids: list[int], qtbot: QtBot
 ) -> None:
+    """The status, entities and stance columns fit their texts (none elided), from every
+    status and the rows held: the model is asked for no cell's size."""
+    alice = store.annotator_id("alice")
+    _stance_on(store, ids[1], alice, "RUSSIE")
+    project = store.project("test")
+    assert project is not None
+    model = DocumentTableModel(store, project.id, alice, page_size=PAGE, schema=project.schema)
+    asked: list[int] = []
+    data = model.data
+    model.data = lambda index, role=Qt.ItemDataRole.DisplayRole: (
+        asked.append(role),
+        data(index, role),
+    )[1]  # type: ignore[method-assign]
     documents = DocumentList(model)
     qtbot.addWidget(documents)
-    documents.table.resizeColumnsToContents()  # even hidden: not every row is read
-    assert model.loaded <= documents.table.horizontalHeader().resizeContentsPrecision() + PAGE
+    documents.resize(600, 300)
+    documents.show()
+    qtbot.waitExposed(documents)
+    assert Qt.ItemDataRole.SizeHintRole not in asked
+    assert all(_fits(documents, STATUS, name) for name in ("in progress", "to do", "skipped"))
+    assert model.index(1, STANCE).data() == "RU+"
+    assert _fits(documents, STANCE, "RU+")
+    assert _fits(documents, ENTITIES, "Entities")  # the header
+    font = documents.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    documents.setFont(font)
+    assert _fits(documents, STATUS, "in progress")  # sized again for the new font
+
+
+def test_document_list_widens_its_stance_column_for_a_page_read_later(
+    store: Store, ids: list[int], qtbot: QtBot
+) -> None:
+    alice = store.annotator_id("alice")
+    _stance_on(store, ids[12], alice, "RUSSIE", "CHINE", "UKRAINE", "ETATS_UNIS")
+    project = store.project("test")
+    assert project is not None
+    model = DocumentTableModel(store, project.id, alice, page_size=PAGE, schema=project.schema)
+    documents = DocumentList(model)
+    qtbot.addWidget(documents)
+    wide = model.index(12, STANCE).data()  # reads the page of row 12
+    assert wide.count(" ") == 3
+    qtbot.waitUntil(lambda: _fits(documents, STANCE, wide))  # queued after the read
 
 
 def test_document_table_passes_qtmodeltester(model: DocumentTableModel, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
