@@ -57,7 +57,9 @@ if TYPE_CHECKING:  # matplotlib (90 MB, half a second) loads with the first dash
     from gui.dashboard import AgreementDashboard
 
 DEFAULT_SIZE = (1400, 900)  # at most; smaller screens get 94 % of their size
-LIST_WIDTH, SIDE_WIDTH = 300, 340  # the document list and the side panels, in a wide window
+LIST_WIDTH, SIDE_WIDTH = 380, 340  # the document list and the side panels, in a wide window
+LIST_MIN = 280  # the list's titles still show beside its status, entities and stance
+TEXT_WIDTH = 660  # the article's reading column (78 characters) and a margin
 NARROW = 1000  # a first window narrower than this hides the document list (Ctrl+L shows it)
 TIME_FLUSH_SECONDS = 30
 REPORT_LINES = 12  # refused files listed in the import report (all of them under details)
@@ -66,10 +68,10 @@ REFRESH_SECONDS = 1.0  # at most one list refresh a second while pre-annotation 
 
 def default_split(width: int) -> list[int]:
     """Widths of the document list, the text and the side panels in a window ``width``
-    wide: the side panels keep their 340 px (the stance buttons need them) and the list
-    gives up to a fifth of its 300 px to the text in a narrow window (narrower, its
-    titles would not show beside the status, entities and stance columns)."""
-    listed = min(LIST_WIDTH, max(LIST_WIDTH * 4 // 5, width * 3 // 14))
+    wide: the side panels keep their 340 px (the stance buttons need them); the list takes
+    what the article's reading column leaves, from 280 to 380 px (narrower, its titles
+    would not show beside the status, entities and stance columns)."""
+    listed = min(LIST_WIDTH, max(LIST_MIN, width - SIDE_WIDTH - TEXT_WIDTH))
     return [listed, max(width - listed - SIDE_WIDTH, 0), SIDE_WIDTH]
 
 

@@ -310,10 +310,10 @@ def test_main_window_restores_its_geometry(
 
 
 def test_main_window_default_split_gives_a_narrow_window_to_the_text() -> None:
-    assert default_split(1400) == [300, 760, 340]  # DEFAULT_SIZE
-    assert default_split(1200) == [257, 603, 340]  # the list gives up some of its width
-    assert default_split(900) == [240, 320, 340]  # no more than a fifth of it
-    assert default_split(300) == [240, 0, 340]
+    assert default_split(1400) == [380, 680, 340]  # DEFAULT_SIZE
+    assert default_split(1300) == [300, 660, 340]  # the list gives the reading column room
+    assert default_split(1100) == [280, 480, 340]  # down to 280 px
+    assert default_split(300) == [280, 0, 340]
 
 
 def test_main_window_ctrl_l_hides_and_shows_the_document_list(
