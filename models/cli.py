@@ -30,7 +30,15 @@ from models.queues import QueueError, describe, join, leave, set_assignment
 from models.records import Problem, Progress
 from models.schema import Annotator, Document, Entity, Layer
 from models.search import FORMATS as SEARCH_FORMATS
-from models.search import QueryError, hits_json, hits_summary, hits_table, search
+from models.search import (
+    Found,
+    Page,
+    QueryError,
+    hits_json,
+    hits_summary,
+    hits_table,
+    search_job,
+)
 from models.search import count as count_hits
 from models.search import parse as parse_query
 from models.store import DEFAULT_PROJECT, ProjectInfo, Store
@@ -346,14 +354,31 @@ def _search(args: argparse.Namespace) -> int:
         print(f"glose search: {error}", file=sys.stderr)
         return REFUSED
     with _project(args) as (store, project):
-        page = search(store, project.id, query, limit=args.limit)
-        if args.format == "table":  # the hits first: a phrase's matches take a while to count
-            print(hits_table(page.hits, bold=sys.stdout.isatty()), end="", flush=True)
+        job = search_job(store, project.id, query, limit=args.limit)
+        # the hits first, as they are found: a phrase's matches take a while to count
+        page = _print_hits(job) if args.format == "table" else run(job)
         total = page.total if page.total is not None else count_hits(store, project.id, query)
     shown = len(page.hits)
     json_out = args.format == "json"
     print(hits_json(query, page.hits, total) if json_out else hits_summary(query, shown, total))
     return OK
+
+
+def _print_hits(job: Job[Page]) -> Page:
+    """Run the search job, printing its hits as a table as each step finds them (a sparse
+    phrase's first page takes most of a second at 100,000 documents, its first hits 50 ms)."""
+    bold, shown = sys.stdout.isatty(), 0
+    while True:
+        try:
+            step = next(job)
+        except StopIteration as stop:
+            page: Page = stop.value
+            break
+        if isinstance(step, Found) and step.hits:
+            print(hits_table(step.hits, bold=bold, header=not shown), end="", flush=True)
+            shown += len(step.hits)
+    print(hits_table(page.hits[shown:], bold=bold, header=not shown), end="", flush=True)
+    return page
 
 
 def _stats(args: argparse.Namespace) -> int:

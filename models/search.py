@@ -568,10 +568,10 @@ TITLE_WIDTH = 32
 BOLD, PLAIN = "\033[1m", "\033[0m"
 
 
-def hits_table(hits: list[Hit], *, bold: bool = False) -> str:
+def hits_table(hits: Sequence[Hit], *, bold: bool = False, header: bool = True) -> str:
     """The hits as lines of a table: position, title, snippet (``bold`` matches, for a
-    terminal); nothing without hits."""
-    lines = [f"{'position':>8}  {'title':<{TITLE_WIDTH}}  snippet"] if hits else []
+    terminal), under a header line unless ``header`` is False; nothing without hits."""
+    lines = [f"{'position':>8}  {'title':<{TITLE_WIDTH}}  snippet"] if hits and header else []
     for hit in hits:
         title = hit.title if len(hit.title) <= TITLE_WIDTH else hit.title[: TITLE_WIDTH - 1] + "…"
         snippet = _emphasised(hit) if bold else hit.snippet

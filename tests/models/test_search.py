@@ -390,6 +390,38 @@ def test_cli_search_prints_the_hits_and_their_number(
     assert [hit["snippet"][start:end] for start, end in hit["marks"]] == ["Xi Jinping"]
 
 
+def test_cli_search_prints_a_phrase_hits_as_they_are_found(
+    store: Store,
+    project: ProjectInfo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [f"Chine {n}, la nuit." if n % 3 else f"{n} : toute la Chine." for n in range(30)]
+    store.add_documents(project.id, [DocumentRecord(text=text) for text in texts])
+    printed: list[str] = []  # the output at each step of the search, after the first
+    job = search_module.search_job
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        steps = job(*args, **kwargs)
+        step = next(steps)
+        while True:
+            yield step
+            printed.append(capsys.readouterr().out)
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                return stop.value
+
+    monkeypatch.setattr(cli, "search_job", watched)
+    db = store.url if store.team else str(store.engine.url.database)
+    assert cli.main(["search", '"la chine"', "--db", db, "--limit", "6"]) == 0
+    # the first step's 4 hits, under the header, were printed before the search went on
+    assert [line.split()[0] for line in printed[0].splitlines()] == ["position", *"0369"]
+    lines = "".join(printed).splitlines() + capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["position", *"0369", "12", "15"]
+    assert lines[-1] == '10 documents match "la chine" (6 shown)'
+
+
 def test_cli_search_refuses_a_query_without_words(
     store: Store, project: ProjectInfo, capsys: pytest.CaptureFixture[str]
 ) -> None:
