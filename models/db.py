@@ -19,11 +19,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -32,6 +28,8 @@ from models.checkpoint import Checkpointer
 
 ENV_VAR = "GLOSE_DB"
 BUSY_TIMEOUT_MS = 5000
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+VERSION_TABLE = "alembic_version"  # Alembic's own
 WRITE_OPTION = "glose_write"  # execution option: this transaction writes (BEGIN IMMEDIATE)
 
 
@@ -184,21 +182,30 @@ def _is_connection_error(error: DBAPIError) -> bool:
     return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config  # Alembic takes 0.1 s to import: only to migrate
+
     config = Config()
     config.set_main_option("script_location", "models:migrations")
     return config
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest migration's revision: revisions are the numbers their files start with
+    (0001_initial_schema.py is "0001"; tests/models/test_db.py checks it against Alembic's
+    head), so that opening a current database needs no Alembic."""
+    return max(path.name.split("_", 1)[0] for path in MIGRATIONS.glob("[0-9]*_*.py"))
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision (Alembic's version table), None when it has none."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    if len(versions) > 1:
+        raise DatabaseError(f"several schema revisions: {sorted(row[0] for row in versions)}")
+    return versions[0][0] if versions else None
 
 
 def backup_sqlite(source: Path, target: Path) -> None:
@@ -249,6 +256,8 @@ def _migrate(engine: Engine, target: str) -> None:
     """Run the migrations in one transaction. On SQLite foreign keys are off meanwhile (a
     table that Alembic's batch mode recreates must not cascade-delete the rows pointing at
     it) and checked before the commit."""
+    from alembic import command
+
     config = _alembic_config()
     sqlite = is_sqlite(engine.url)
     with engine.connect() as connection:

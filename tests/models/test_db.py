@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,36 @@ def test_db_open_migrates_to_head_with_every_table(db_url: str) -> None:
     try:
         assert TABLES | {"alembic_version"} <= set(inspect(engine).get_table_names())
         assert db.current_revision(engine) == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_db_head_revision_is_alembics_and_a_current_database_opens_without_alembic(
+    db_url: str,
+) -> None:
+    Store.open(db_url).close()  # migrated
+    code = (
+        "import sys; from models.store import Store; Store.open(sys.argv[1]).close(); "
+        "print('alembic' in sys.modules)"
+    )
+    opened = subprocess.run(
+        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+    )
+    assert opened.stdout.strip() == "False"
+    from alembic.script import ScriptDirectory
+
+    assert (
+        db.head_revision() == ScriptDirectory.from_config(db._alembic_config()).get_current_head()
+    )
+
+
+def test_db_refuses_a_database_with_several_revisions(db_url: str) -> None:
+    engine = db.open_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+        with pytest.raises(db.DatabaseError, match="several schema revisions"):
+            db.current_revision(engine)
     finally:
         engine.dispose()
 
