@@ -2,7 +2,7 @@
 
 Each test file brings its own fixtures; this file holds the platform setting, a
 screenshot helper, a guard that keeps modal message boxes from blocking a test,
-``store`` (a fresh SQLite store under ``tmp_path``) and ``show_window``.
+``store`` (a fresh SQLite store under ``tmp_path``), ``show_window`` and ``wait_done``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
     from gui.main_window import MainWindow
+    from gui.workers import JobWorker
     from models.store import ProjectInfo
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -78,3 +79,14 @@ def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     for kind, answer in (("warning", ok), ("critical", ok), ("information", ok), ("question", no)):
         monkeypatch.setattr(QMessageBox, kind, recorder(kind, answer))
     return shown
+
+
+def wait_done(qtbot: QtBot, worker: JobWorker, timeout: int = 10_000) -> None:
+    """Wait until the worker's job has ended and its last signals are delivered. (A
+    ``waitSignal(worker.signals.finished)`` entered after the window started the worker
+    misses a job that ended first: a queued signal goes to the slots connected when it is
+    emitted.)"""
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.waitUntil(lambda: worker.wait(0), timeout=timeout)
+    QApplication.processEvents()

@@ -16,7 +16,7 @@ from models.jobs import run
 from models.records import DocumentRecord, SpanRecord, StanceRecord
 from models.store import ProjectInfo, Store
 from models.transfer import import_file
-from tests.gui.conftest import screenshot
+from tests.gui.conftest import screenshot, wait_done
 
 TEXT = "Xi 😀 a reçu Vladimir Poutine à Pékin."
 
@@ -119,9 +119,10 @@ def test_export_dialog_opens_from_the_file_menu_and_imports_annotations(
     with jsonl.Writer(path) as writer:
         writer.write(DocumentRecord(text="Pékin", spans=[SpanRecord(0, 5, "LOC")], annotator="bob"))
     worker = window.import_annotations(path)
-    with qtbot.waitSignal(worker.signals.finished, timeout=60000) as finished:
-        pass
-    assert (finished.args[0].added, finished.args[0].layers) == (1, 1)
+    wait_done(qtbot, worker, 60_000)
+    qtbot.waitUntil(lambda: window.import_report is not None)
+    assert window.import_report.text().startswith("1 document(s) imported")
+    assert ("bob", "human") in store.annotators()  # his layer's annotator
     window.close()
 
 

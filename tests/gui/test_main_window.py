@@ -23,6 +23,7 @@ from models.layers import entities, find_layer, open_layer
 from models.preannotate import PreannotateReport
 from models.records import DocumentRecord, Progress
 from models.store import ProjectInfo, Store
+from tests.gui.conftest import wait_done
 
 TEXTS = [
     "Vladimir Poutine a reçu Xi Jinping à Moscou.",
@@ -169,8 +170,7 @@ def test_main_window_imports_a_folder_and_reports_refused_files(
     (folder / "c.txt").write_text(TEXTS[0], "utf-8")  # already in the project
     worker = window.import_paths([folder])
     assert window.statusBar().findChild(JobProgress) is not None  # the import's progress
-    with qtbot.waitSignal(worker.signals.finished, timeout=10000):
-        pass
+    wait_done(qtbot, worker)
     assert not [record.message for record in qtlog.records if "StatusBar" in record.message]
     qtbot.waitUntil(lambda: isinstance(window.import_report, QMessageBox))
     report = window.import_report
@@ -253,8 +253,7 @@ def test_main_window_preannotation_seeds_the_open_document(
     worker = window.start_preannotation()
     assert window.start_preannotation() is worker  # one run at a time
     assert not window.preannotate_action.isEnabled()
-    with qtbot.waitSignal(worker.signals.finished, timeout=10000):
-        pass
+    wait_done(qtbot, worker)
     qtbot.waitUntil(lambda: window.preannotation is None)
     assert [(span.start, span.end, span.label) for span in window.view.spans] == [(0, 5, "LOC")]
     assert window.editor.layer_id is not None

@@ -14,7 +14,7 @@ from models.layers import entities, find_layer, open_layer
 from models.queues import assignment, join, set_assignment
 from models.records import DocumentRecord
 from models.store import ProjectInfo, Store
-from tests.gui.conftest import show_window
+from tests.gui.conftest import show_window, wait_done
 
 TEXTS = [
     "Vladimir Poutine a reçu Xi Jinping à Moscou.",
@@ -58,8 +58,7 @@ def test_merge_action_merges_reports_and_shows_the_merged_layer(
     assert window.merge_action.text() == "&Merge…"
 
     worker = window.merge_path(analyst)
-    with qtbot.waitSignal(worker.signals.finished, timeout=20000):
-        pass
+    wait_done(qtbot, worker, 20_000)
     qtbot.waitUntil(lambda: window.merge_report is not None)
 
     box = window.merge_report
