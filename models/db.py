@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import platformdirs
@@ -25,6 +25,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from models.checkpoint import Checkpointer
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ENV_VAR = "GLOSE_DB"
 BUSY_TIMEOUT_MS = 5000
@@ -182,7 +185,7 @@ def _is_connection_error(error: DBAPIError) -> bool:
     return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
-def _alembic_config() -> Any:
+def _alembic_config() -> Config:
     from alembic.config import Config  # Alembic takes 0.1 s to import: only to migrate
 
     config = Config()
