@@ -26,6 +26,7 @@ from models.formats import FORMATS
 from models.jobs import Job, run
 from models.labels import LabelSchema, SchemaError, parse_schema
 from models.merge import merge_file
+from models.preannotate import BATCH
 from models.queues import QueueError, describe, join, leave, set_assignment
 from models.records import Problem, Progress
 from models.schema import Annotator, Document, Entity, Layer
@@ -100,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = commands.add_parser("preannotate", parents=[common], help="run spaCy's NER")
     sub.add_argument("--n-process", type=int, default=1)
-    sub.add_argument("--batch-size", type=int, default=64)
+    sub.add_argument("--batch-size", type=int, default=BATCH)
     sub.add_argument("--redo", action="store_true", help="replace existing model layers")
     sub.add_argument(
         "--no-events", action="store_true", help="entities only: no event suggestions (faster)"

@@ -48,6 +48,11 @@ NOT_FOR_NER = ("tok2vec", "morphologizer", "parser", "senter", "attribute_ruler"
 # With event suggestions: the parser's sentence starts would bound (and change) entities,
 # so it stays out and a rule-based sentencizer runs after NER instead.
 NOT_FOR_EVENTS = ("parser", "senter")
+# Documents a batch: spaCy's run and one transaction. spaCy's memory grows with the batch:
+# on 625-word articles, with event suggestions (the lemmatizing pipeline), 64 took the
+# process to 1.2 GB and 16 to 565 MB, 12 % faster; NER only, 434 and 268 MB, 1 % slower
+# (tests/benchmarks/bench_preannotate_memory.py).
+BATCH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,7 @@ def preannotate(
     project: ProjectInfo,
     *,
     nlp: Language | None = None,
-    batch_size: int = 64,
+    batch_size: int = BATCH,
     n_process: int = 1,
     document_ids: Sequence[int] | None = None,
     redo: bool = False,

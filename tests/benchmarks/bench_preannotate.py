@@ -30,7 +30,7 @@ from spacy.language import Language
 from models.jobs import run
 from models.labels import load_default
 from models.normalise import normalise
-from models.preannotate import load_pipeline, preannotate
+from models.preannotate import BATCH, load_pipeline, preannotate
 from models.sample import sample_corpus_paths
 from models.store import Store
 from models.suggest import Suggester
@@ -131,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=20, help="copies of the sample corpus")
     parser.add_argument("--n-process", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=BATCH)
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
     parser.add_argument("--only", choices=("ner", "events"), help="run one comparison only")
     args = parser.parse_args()
