@@ -44,6 +44,8 @@ from gui.settings import Settings
 from gui.workers import JobProgress, JobWorker
 from models.commands import Changes
 from models.db import UnavailableError
+from models.job_process import in_child, reopenable
+from models.jobs import Job
 from models.layers import add_time, find_layer, model_annotator_id
 from models.merge import MergeReport, merge_file
 from models.preannotate import PreannotateReport
@@ -73,6 +75,16 @@ def default_split(width: int) -> list[int]:
     would not show beside the status, entities and stance columns)."""
     listed = min(LIST_WIDTH, max(LIST_MIN, width - SIDE_WIDTH - TEXT_WIDTH))
     return [listed, max(width - listed - SIDE_WIDTH, 0), SIDE_WIDTH]
+
+
+def preannotation_job(store: Store, project: ProjectInfo) -> Job[PreannotateReport]:
+    """Pre-annotation in a child process (``models.job_process``: spaCy's memory and its
+    Python work stay out of the window's process) when the database can be opened there;
+    else on a thread of this one."""
+    if reopenable(store):
+        target = "models.refresh:preannotate_learning"
+        return in_child(target, PreannotateReport, store, project)
+    return preannotate_learning(store, project)
 
 
 class MainWindow(QMainWindow):
@@ -519,7 +531,7 @@ class MainWindow(QMainWindow):
         """Run spaCy over the documents without a model layer, in the background."""
         if self.preannotation is not None:
             return self.preannotation
-        worker = JobWorker(preannotate_learning(self.store, self.project), "preannotate")
+        worker = JobWorker(preannotation_job(self.store, self.project), "preannotate")
         self.preannotation = worker
         self.preannotate_action.setEnabled(False)
         worker.signals.progress.connect(self._preannotation_progress)

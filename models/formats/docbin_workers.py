@@ -21,10 +21,7 @@ the pipes without the GIL.
 
 from __future__ import annotations
 
-import os
 import queue
-import struct
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -34,11 +31,11 @@ from typing import IO
 
 import msgspec
 
+from models.child import frames_out, receive, send, spawn
 from models.formats.common import FormatError
 from models.records import DocumentRecord
 
 DEPTH = 4  # shards a worker holds: the one it encodes and those queued behind it
-_FRAME = struct.Struct("<Q")
 _MODULE = "models.formats.docbin_workers"
 
 
@@ -58,36 +55,13 @@ class Setup(msgspec.Struct, array_like=True):
     symbols: dict[str, int]
 
 
-def send(stream: IO[bytes], payload: bytes) -> None:
-    stream.write(_FRAME.pack(len(payload)))
-    stream.write(payload)
-    stream.flush()
-
-
-def receive(stream: IO[bytes]) -> bytes | None:
-    """The next frame, or None at the end of the stream."""
-    header = stream.read(_FRAME.size)
-    if not header:
-        return None
-    (size,) = _FRAME.unpack(header)
-    payload = stream.read(size)
-    if len(header) < _FRAME.size or len(payload) < size:
-        raise EOFError("a frame cut short")
-    return payload
-
-
 class WorkerError(RuntimeError):
     """A worker process stopped or could not be started."""
 
 
 class _Worker:
     def __init__(self, setup: bytes, replies: queue.Queue[tuple[_Worker, Reply | None]]):
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, path)))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", _MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
+        self.process = spawn(_MODULE)
         self.held = 0
         self._shards: queue.Queue[bytes | None] = queue.Queue()
         self._shards.put(setup)
@@ -220,9 +194,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 def main() -> None:
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot break a frame
-    _serve(sys.stdin.buffer, replies)
+    _serve(sys.stdin.buffer, frames_out())
 
 
 if __name__ == "__main__":

@@ -7,21 +7,24 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
+from sqlalchemy import create_engine
 
 from gui import app
-from gui.main_window import MainWindow, default_split
+from gui.main_window import MainWindow, default_split, preannotation_job
 from gui.settings import Settings
 from gui.workers import JobProgress
-from models.commands import AddEntity
+from models.job_process import in_child
 from models.jobs import Job
-from models.layers import entities, find_layer, open_layer
+from models.labels import load_default
+from models.layers import entities, find_layer
 from models.preannotate import PreannotateReport
-from models.records import DocumentRecord, Progress
+from models.records import DocumentRecord
 from models.store import ProjectInfo, Store
 from tests.gui.conftest import wait_done
 
@@ -235,20 +238,17 @@ def test_main_window_preannotation_seeds_the_open_document(
     project: ProjectInfo,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A document opened before the model annotator existed shows the model's entities."""
+    """A document opened before the model annotator existed shows the model's entities
+    (pre-annotation runs in a child process: a stand-in for spaCy there)."""
+    started: list[str] = []
 
-    def fake_preannotate(store: Store, project: ProjectInfo) -> Job[PreannotateReport]:
-        yield Progress(0, None, "Loading spaCy model…")
-        model_id = store.annotator_id(project.model_annotator, "model")
-        documents = ids(store, project)
-        for done, document_id in enumerate(documents, 1):
-            layer = open_layer(store, document_id, model_id, None, create=True)
-            assert layer is not None
-            store.do(AddEntity(layer.id, 0, 5, "LOC", origin="model"))
-            yield Progress(done, len(documents), f"Pre-annotated {done}")
-        return PreannotateReport(len(documents), len(documents), 30, 0.1)
+    def in_child_with_stand_in(
+        target: str, result: type[PreannotateReport], *args: Any
+    ) -> Job[PreannotateReport]:
+        started.append(target)
+        return in_child("tests.models.child_jobs:preannotate", result, *args)
 
-    monkeypatch.setattr("gui.main_window.preannotate_learning", fake_preannotate)
+    monkeypatch.setattr("gui.main_window.in_child", in_child_with_stand_in)
     assert window.view.spans == [] and window.editor.layer_id is None
     worker = window.start_preannotation()
     assert window.start_preannotation() is worker  # one run at a time
@@ -260,6 +260,20 @@ def test_main_window_preannotation_seeds_the_open_document(
     assert [window.model.index(row, 2).data() for row in range(4)] == [1, 1, 1, 1]
     assert "4 entities in 4 documents" in window.statusBar().currentMessage()
     assert window.preannotate_action.isEnabled()
+    assert started == ["models.refresh:preannotate_learning"]
+
+
+def test_main_window_preannotates_on_a_thread_when_no_child_can_open_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_child(*args: Any) -> None:
+        raise AssertionError("no child process for a database in memory")
+
+    monkeypatch.setattr("gui.main_window.in_child", no_child)
+    memory = Store(create_engine("sqlite://"))
+    job = preannotation_job(memory, ProjectInfo(1, "p", load_default(), {}))
+    assert job.__name__ == "preannotate_learning"  # on this process, not started yet
+    memory.close()
 
 
 def test_main_window_app_reports_a_bad_database(

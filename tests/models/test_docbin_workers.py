@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from models import child
 from models.formats import docbin_workers, spacy_docbin
 from models.formats.common import FormatError
 from models.formats.docbin_workers import WorkerError, Workers
@@ -86,7 +87,7 @@ def test_without_workers_the_export_encodes_alone(
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("no process for you")
 
-    monkeypatch.setattr(docbin_workers.subprocess, "Popen", refuse)
+    monkeypatch.setattr(child.subprocess, "Popen", refuse)
     with spacy_docbin.Writer(tmp_path / "out", shard_size=2) as writer:
         for record in _records(7):
             writer.write(record)
