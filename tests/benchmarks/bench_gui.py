@@ -16,7 +16,11 @@ with its target (issue 8):
 - switching documents (PgDown on the article) to painted with its highlights, p95, on the
   short and on the long articles (the first pass seeds alice's layers from the model's);
 - each editing action on a long article (key press to painted) and on a short one (key press
-  to committed on SQLite), p95 over ``--edits`` rounds.
+  to committed on SQLite), p95 over ``--edits`` rounds;
+- switching short articles while a pre-annotation of another database runs
+  (``--background-seconds``), in a child process as the app runs it, then on a thread of
+  this process, with the growth of this process's RSS meanwhile (last: on a thread spaCy
+  stays loaded).
 
 Every figure is a wall-clock time on whatever else the machine runs: repeat and compare
 medians.
@@ -45,11 +49,15 @@ from sqlalchemy import insert
 
 from gui.app import application, settle
 from gui.document_view import DocumentView
-from gui.main_window import MainWindow
+from gui.main_window import MainWindow, preannotation_job
 from gui.settings import Settings
+from gui.workers import JobWorker
+from models.jobs import run
 from models.records import DocumentRecord
+from models.refresh import preannotate_learning
 from models.schema import DocLabel, Entity, Layer
 from models.store import DEFAULT_MODEL, Store
+from models.transfer import import_file
 
 BATCH = 2_000
 LAUNCHES = 5  # new processes whose first window is timed
@@ -373,6 +381,56 @@ def bench_switch(store: Store, settings_dir: Path, project: str, rounds: int) ->
     return times
 
 
+def import_corpus(database: Path, corpus: Path) -> None:
+    store = Store.open(str(database))
+    run(import_file(store, store.ensure_project().id, corpus))
+    store.close()
+
+
+# -- 2b. switching while the app pre-annotates --------------------------------------------------
+def bench_background(store: Store, settings_dir: Path, seconds: float) -> list[Row]:
+    """Switching short articles while a pre-annotation of 2,000 articles of another database
+    runs for ``seconds``: in a child process, as the app runs it (``preannotation_job``),
+    then on a thread of this process, as before; with the growth of this process's RSS."""
+    corpus = scale_corpus.write_jsonl(settings_dir / "background.jsonl", 2_000)
+    rows: list[Row] = []
+    for where in ("a child process", "a thread"):
+        database = settings_dir / f"background-{len(rows)}.sqlite"
+        importer = multiprocessing.get_context("spawn").Process(
+            target=import_corpus, args=(database, corpus)
+        )
+        importer.start()  # in a process of its own: this one's RSS is then the window's
+        importer.join()
+        other = Store.open(str(database))
+        project = other.project()
+        assert project is not None
+        if where == "a thread":
+            job = preannotate_learning(other, project)
+        else:
+            job = preannotation_job(other, project)
+        window = window_on(store, "short", settings_dir)
+        shown(window)
+        before, _ = rss_mb()
+        worker = JobWorker(job, "preannotate").start()
+        probe = PaintProbe(window.view.viewport())
+        times: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline and not worker.wait(0):
+            for key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+                times += [timed(press(window.view, key), probe) for _ in range(9)]
+        worker.cancel()
+        worker.wait()
+        current, _ = rss_mb()
+        dispose(window)
+        other.close()
+        rows += [
+            (f"switch, 800 words, pre-annotating on {where}, p95", p95(times), "ms", ""),
+            ("  slowest switch", max(times), "ms", ""),
+            ("  RSS of this process: growth meanwhile", current - before, "MB", ""),
+        ]
+    return rows
+
+
 # -- 3. edits -------------------------------------------------------------------------------------
 def free_words(view: DocumentView, count: int) -> list[tuple[int, int]]:
     """Ranges of words no entity touches."""
@@ -458,14 +516,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="switching rounds (PgDown, PgUp)")
     parser.add_argument("--edits", type=int, default=10, help="rounds of every edit")
     parser.add_argument(
-        "--only", choices=("list", "switch", "edits"), action="append", help="parts to run"
+        "--only",
+        choices=("list", "switch", "edits", "background"),
+        action="append",
+        help="parts to run",
+    )
+    parser.add_argument(
+        "--background-seconds", type=float, default=20.0, help="pre-annotation, each way"
     )
     parser.add_argument("--first-window", type=Path, help=argparse.SUPPRESS)  # see launch()
     options = parser.parse_args()
     if options.first_window:
         first_window(options.first_window)
         return
-    parts = options.only or ["list", "switch", "edits"]
+    parts = options.only or ["list", "switch", "edits", "background"]
     path = corpus(options.cache, options.documents)
     app = application()
     app.setStyle("Fusion")
@@ -501,6 +565,8 @@ def main() -> None:
         current, peak = rss_mb()
         rows.append(("RSS at the end", current, "MB", "< 300"))
         rows.append(("peak RSS", peak, "MB", "< 300"))
+        if "background" in parts:  # last: on a thread, spaCy stays in this process
+            rows += bench_background(store, settings_dir, options.background_seconds)
     finally:
         store.close()
         shutil.rmtree(settings_dir, ignore_errors=True)
