@@ -2,21 +2,18 @@
 
 The export reads the database on its own thread and, alone, also encodes every shard:
 reading and encoding are both Python work under one GIL, so threads do not help. ``Workers``
-starts processes (``python -m models.formats.docbin_workers``, nothing inherited from the
-app: no fork of a process whose other threads may hold SQLite's or Qt's locks), each of
+starts processes (``python -m models.formats.docbin_workers``, see ``models.child``), each of
 which encodes, compresses and writes the shards it is given (``Shard``: the file to write
 and the records, sent as msgpack by msgspec, whose decoder gives the records back as
 ``DocumentRecord``). A worker holds at most ``DEPTH`` shards; when every worker is full,
 ``submit`` says no and the export encodes the shard itself, so that the work shares itself
 out whatever the speed of each side (and a worker still starting takes none).
 
-A worker does not import spaCy (0.4 to 0.6 s): it gets spaCy's symbol table with its first frame
-and computes string ids with ``models.spacy_ids``. Frames are an 8-byte little-endian length
-and the msgpack payload, on the worker's stdin (shards) and a copy of its stdout (replies:
-the entities moved to ``spans["sc"]``, or the error); its own stdout goes to stderr, so that
-nothing printed can break a frame. Each worker has a thread that writes its shards (a
-shard is megabytes: the pipe holds 64 KB) and one that reads its replies; both wait on
-the pipes without the GIL.
+A worker does not import spaCy (0.4 to 0.6 s): it gets spaCy's symbol table with its first
+frame and computes string ids with ``models.spacy_ids``. Its frames (``models.child``) are
+the shards on its stdin and its replies (the entities moved to ``spans["sc"]``, or the
+error). Each worker has a thread that writes its shards (a shard is megabytes: the pipe
+holds 64 KB) and one that reads its replies; both wait on the pipes without the GIL.
 """
 
 from __future__ import annotations
