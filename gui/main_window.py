@@ -44,16 +44,15 @@ from gui.settings import Settings
 from gui.workers import JobProgress, JobWorker
 from models.commands import Changes
 from models.db import UnavailableError
-from models.job_process import in_child, reopenable
+from models.job_process import apart
 from models.jobs import Job
 from models.layers import add_time, find_layer, model_annotator_id
 from models.merge import MergeReport, merge_file
 from models.preannotate import PreannotateReport
 from models.queues import Queue, QueueError, join, queue_for
 from models.records import Progress
-from models.refresh import preannotate_learning
 from models.store import ProjectInfo, Store
-from models.transfer import ImportReport, import_file, import_texts
+from models.transfer import ImportReport
 
 if TYPE_CHECKING:  # matplotlib (90 MB, half a second) loads with the first dashboard
     from gui.dashboard import AgreementDashboard
@@ -81,10 +80,7 @@ def preannotation_job(store: Store, project: ProjectInfo) -> Job[PreannotateRepo
     """Pre-annotation in a child process (``models.job_process``: spaCy's memory and its
     Python work stay out of the window's process) when the database can be opened there;
     else on a thread of this one."""
-    if reopenable(store):
-        target = "models.refresh:preannotate_learning"
-        return in_child(target, PreannotateReport, store, project)
-    return preannotate_learning(store, project)
+    return apart("models.refresh:preannotate_learning", PreannotateReport, store, project)
 
 
 class MainWindow(QMainWindow):
@@ -629,7 +625,9 @@ class MainWindow(QMainWindow):
     def import_annotations(self, path: Path) -> JobWorker:
         """Import a structured file (format by extension and content), each record into its
         own annotator's layer; a file with an invalid record imports nothing."""
-        worker = JobWorker(import_file(self.store, self.project.id, path), "import")
+        target = "models.transfer:import_file_of"
+        job = apart(target, ImportReport, self.store, self.project, path=str(path.resolve()))
+        worker = JobWorker(job, "import")
         worker.signals.finished.connect(self._import_finished)
         return self._start(worker, self.tr("Importing"))
 
@@ -702,7 +700,11 @@ class MainWindow(QMainWindow):
 
     def import_paths(self, paths: list[Path]) -> JobWorker:
         """Import .txt files and folders in the background, then show what was refused."""
-        worker = JobWorker(import_texts(self.store, self.project.id, paths), "import")
+        folders = [str(path.resolve()) for path in paths]
+        job = apart(
+            "models.transfer:import_texts_of", ImportReport, self.store, self.project, paths=folders
+        )
+        worker = JobWorker(job, "import")
         worker.signals.finished.connect(self._import_finished)
         return self._start(worker, self.tr("Importing"))
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.job_process import ChildJobError
 from models.jobs import Job
 from models.records import Progress
 
@@ -79,6 +80,9 @@ class JobWorker(QRunnable):
                 step = next(self.job)
             except StopIteration as stop:
                 self.signals.finished.emit(stop.value)
+                return
+            except ChildJobError as error:  # it names the child's error
+                self.signals.failed.emit(str(error))
                 return
             except Exception as error:
                 traceback.print_exc()

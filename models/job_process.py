@@ -24,7 +24,7 @@ import sys
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import msgspec
 
@@ -68,6 +68,21 @@ def reopenable(store: Store) -> bool:
     """Whether a child process can open this store's database: a server, or a file."""
     url = store.engine.url
     return not db.is_sqlite(url) or Path(url.database or "").is_file()
+
+
+def apart(
+    target: str, result: type[T], store: Store, project: ProjectInfo, **options: Any
+) -> Job[T]:
+    """``in_child`` when a child can open the database (``reopenable``), else the job
+    itself, here."""
+    if reopenable(store):
+        return in_child(target, result, store, project, **options)
+    return cast(Job[T], _function(target)(store, project, **options))
+
+
+def _function(target: str) -> Any:
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def in_child(
@@ -130,8 +145,7 @@ def _serve(stdin: IO[bytes], out: IO[bytes]) -> None:
         project = store.project(start.project)
         if project is None:
             raise ChildJobError(f"no project named '{start.project}'")
-        module, name = start.target.split(":")
-        job = getattr(importlib.import_module(module), name)(store, project, **start.options)
+        job = _function(start.target)(store, project, **start.options)
         try:
             while not closed.is_set():
                 try:

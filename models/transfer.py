@@ -135,6 +135,16 @@ def import_texts(
     return report
 
 
+def import_texts_of(store: Store, project: ProjectInfo, paths: list[str]) -> Job[ImportReport]:
+    """``import_texts`` as ``models.job_process`` runs it in a child process."""
+    return import_texts(store, project.id, [Path(path) for path in paths])
+
+
+def import_file_of(store: Store, project: ProjectInfo, path: str) -> Job[ImportReport]:
+    """``import_file`` as ``models.job_process`` runs it in a child process."""
+    return import_file(store, project.id, Path(path))
+
+
 def _add(store: Store, project_id: int, batch: list[DocumentRecord], report: ImportReport) -> None:
     if batch:
         ids = store.add_documents(project_id, batch)

@@ -90,3 +90,19 @@ def wait_done(qtbot: QtBot, worker: JobWorker, timeout: int = 10_000) -> None:
 
     qtbot.waitUntil(lambda: worker.wait(0), timeout=timeout)
     QApplication.processEvents()
+
+
+@pytest.fixture
+def child_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The targets of the jobs started in a child process (``models.job_process``)."""
+    from models import job_process
+
+    started: list[str] = []
+    in_child = job_process.in_child
+
+    def recorded(target: str, *args: Any, **options: Any) -> Any:
+        started.append(target)
+        return in_child(target, *args, **options)
+
+    monkeypatch.setattr(job_process, "in_child", recorded)
+    return started

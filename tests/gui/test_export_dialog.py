@@ -101,7 +101,7 @@ def test_export_dialog_cancel_stops_the_job(
 
 
 def test_export_dialog_opens_from_the_file_menu_and_imports_annotations(
-    qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path
+    qtbot: QtBot, store: Store, project: ProjectInfo, tmp_path: Path, child_jobs: list[str]
 ) -> None:
     from PySide6.QtCore import QSettings
 
@@ -119,6 +119,7 @@ def test_export_dialog_opens_from_the_file_menu_and_imports_annotations(
     with jsonl.Writer(path) as writer:
         writer.write(DocumentRecord(text="Pékin", spans=[SpanRecord(0, 5, "LOC")], annotator="bob"))
     worker = window.import_annotations(path)
+    assert child_jobs == ["models.transfer:import_file_of"]
     wait_done(qtbot, worker, 60_000)
     qtbot.waitUntil(lambda: window.import_report is not None)
     assert window.import_report.text().startswith("1 document(s) imported")

@@ -164,6 +164,7 @@ def test_main_window_imports_a_folder_and_reports_refused_files(
     qtbot: QtBot,
     window: MainWindow,
     tmp_path: Path,
+    child_jobs: list[str],
     qtlog,  # type: ignore[no-untyped-def]
 ) -> None:
     folder = tmp_path / "incoming"
@@ -172,6 +173,7 @@ def test_main_window_imports_a_folder_and_reports_refused_files(
     (folder / "b.txt").write_bytes(b"Moscou\n\nEn 2024, \xe9changes record.")  # Latin-1
     (folder / "c.txt").write_text(TEXTS[0], "utf-8")  # already in the project
     worker = window.import_paths([folder])
+    assert child_jobs == ["models.transfer:import_texts_of"]  # in a process of its own
     assert window.statusBar().findChild(JobProgress) is not None  # the import's progress
     wait_done(qtbot, worker)
     assert not [record.message for record in qtlog.records if "StatusBar" in record.message]
@@ -248,7 +250,7 @@ def test_main_window_preannotation_seeds_the_open_document(
         started.append(target)
         return in_child("tests.models.child_jobs:preannotate", result, *args)
 
-    monkeypatch.setattr("gui.main_window.in_child", in_child_with_stand_in)
+    monkeypatch.setattr("models.job_process.in_child", in_child_with_stand_in)
     assert window.view.spans == [] and window.editor.layer_id is None
     worker = window.start_preannotation()
     assert window.start_preannotation() is worker  # one run at a time
@@ -269,7 +271,7 @@ def test_main_window_preannotates_on_a_thread_when_no_child_can_open_the_databas
     def no_child(*args: Any) -> None:
         raise AssertionError("no child process for a database in memory")
 
-    monkeypatch.setattr("gui.main_window.in_child", no_child)
+    monkeypatch.setattr("models.job_process.in_child", no_child)
     memory = Store(create_engine("sqlite://"))
     job = preannotation_job(memory, ProjectInfo(1, "p", load_default(), {}))
     assert job.__name__ == "preannotate_learning"  # on this process, not started yet

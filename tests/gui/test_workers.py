@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import shiboken6
 from pytestqt.qtbot import QtBot
 
 from gui.workers import JobProgress, JobWorker
+from models.job_process import in_child
 from models.jobs import Job
 from models.records import Progress
+from models.store import Store
+from models.transfer import ImportReport
 
 
 def counting(steps: int, reached: list[int], gate: threading.Event | None = None) -> Job[str]:
@@ -69,6 +73,21 @@ def test_workers_failure_is_reported(qtbot: QtBot) -> None:
     with qtbot.waitSignal(worker.signals.failed, timeout=5000) as failed:
         worker.start()
     assert failed.args == ["ValueError: bad input"]
+
+
+def test_workers_report_a_child_job_error_as_the_child_named_it(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store = Store.open(str(tmp_path / "glose.sqlite"))
+    project = store.ensure_project()
+    missing = str(tmp_path / "missing.jsonl")
+    job = in_child("models.transfer:import_file_of", ImportReport, store, project, path=missing)
+    worker = JobWorker(job)
+    with qtbot.waitSignal(worker.signals.failed, timeout=20000) as failed:
+        worker.start()
+    assert failed.args == [f"TransferError: {missing}: no such file"]
+    worker.wait(5)
+    store.close()
 
 
 def test_workers_progress_widget_shows_steps_and_cancels(qtbot: QtBot) -> None:
