@@ -17,10 +17,10 @@ with its target (issue 8):
   short and on the long articles (the first pass seeds alice's layers from the model's);
 - each editing action on a long article (key press to painted) and on a short one (key press
   to committed on SQLite), p95 over ``--edits`` rounds;
-- switching short articles while a pre-annotation of another database runs
-  (``--background-seconds``), in a child process as the app runs it, then on a thread of
-  this process, with the growth of this process's RSS meanwhile (last: on a thread spaCy
-  stays loaded).
+- switching short articles while a pre-annotation (``--background-seconds``), then an
+  import of 10,000 articles, works on another database: in a child process as the app
+  runs them, then on a thread of this process, with the growth of this process's RSS
+  meanwhile (last: on a thread spaCy stays loaded).
 
 Every figure is a wall-clock time on whatever else the machine runs: repeat and compare
 medians.
@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,17 @@ from sqlalchemy import insert
 
 from gui.app import application, settle
 from gui.document_view import DocumentView
-from gui.main_window import MainWindow, preannotation_job
+from gui.main_window import MainWindow
 from gui.settings import Settings
 from gui.workers import JobWorker
-from models.jobs import run
+from models.job_process import apart
+from models.jobs import Job, run
+from models.preannotate import PreannotateReport
 from models.records import DocumentRecord
 from models.refresh import preannotate_learning
 from models.schema import DocLabel, Entity, Layer
 from models.store import DEFAULT_MODEL, Store
-from models.transfer import import_file
+from models.transfer import ImportReport, import_file, import_file_of
 
 BATCH = 2_000
 LAUNCHES = 5  # new processes whose first window is timed
@@ -381,37 +384,51 @@ def bench_switch(store: Store, settings_dir: Path, project: str, rounds: int) ->
     return times
 
 
-def import_corpus(database: Path, corpus: Path) -> None:
+JOBS: dict[str, tuple[Callable[..., Job[Any]], type]] = {  # the app's background jobs
+    "pre-annotating": (preannotate_learning, PreannotateReport),
+    "importing": (import_file_of, ImportReport),
+}
+
+
+def import_corpus(database: Path, corpus: Path | None) -> None:
+    """A database with a project, and ``corpus`` imported into it."""
     store = Store.open(str(database))
-    run(import_file(store, store.ensure_project().id, corpus))
+    project = store.ensure_project()
+    if corpus is not None:
+        run(import_file(store, project.id, corpus))
     store.close()
 
 
 # -- 2b. switching while the app pre-annotates --------------------------------------------------
 def bench_background(store: Store, settings_dir: Path, seconds: float) -> list[Row]:
-    """Switching short articles while a pre-annotation of 2,000 articles of another database
-    runs for ``seconds``: in a child process, as the app runs it (``preannotation_job``),
-    then on a thread of this process, as before; with the growth of this process's RSS."""
-    corpus = scale_corpus.write_jsonl(settings_dir / "background.jsonl", 2_000)
+    """Switching short articles while a background job works on another database: a
+    pre-annotation of 2,000 articles (for ``seconds``), then an import of 10,000 (to its
+    end); each in a child process, as the app runs them (``models.job_process.apart``), then
+    on a thread of this process, as before; with the growth of this process's RSS."""
+    small = scale_corpus.write_jsonl(settings_dir / "background.jsonl", 2_000)
+    large = scale_corpus.write_jsonl(settings_dir / "import.jsonl", 10_000)
     rows: list[Row] = []
-    for where in ("a child process", "a thread"):
+    for what, where in product(("pre-annotating", "importing"), ("a child process", "a thread")):
         database = settings_dir / f"background-{len(rows)}.sqlite"
         importer = multiprocessing.get_context("spawn").Process(
-            target=import_corpus, args=(database, corpus)
+            target=import_corpus, args=(database, small if what == "pre-annotating" else None)
         )
         importer.start()  # in a process of its own: this one's RSS is then the window's
         importer.join()
         other = Store.open(str(database))
         project = other.project()
         assert project is not None
+        function, result = JOBS[what]
+        options = {"path": str(large)} if what == "importing" else {}
         if where == "a thread":
-            job = preannotate_learning(other, project)
+            job = function(other, project, **options)
         else:
-            job = preannotation_job(other, project)
+            target = f"{function.__module__}:{function.__name__}"
+            job = apart(target, result, other, project, **options)
         window = window_on(store, "short", settings_dir)
         shown(window)
         before, _ = rss_mb()
-        worker = JobWorker(job, "preannotate").start()
+        worker = JobWorker(job, what).start()
         probe = PaintProbe(window.view.viewport())
         times: list[float] = []
         deadline = time.perf_counter() + seconds
@@ -424,7 +441,7 @@ def bench_background(store: Store, settings_dir: Path, seconds: float) -> list[R
         dispose(window)
         other.close()
         rows += [
-            (f"switch, 800 words, pre-annotating on {where}, p95", p95(times), "ms", ""),
+            (f"switch, 800 words, {what} on {where}, p95", p95(times), "ms", ""),
             ("  slowest switch", max(times), "ms", ""),
             ("  RSS of this process: growth meanwhile", current - before, "MB", ""),
         ]
