@@ -369,15 +369,14 @@ def _print_hits(job: Job[Page]) -> Page:
     """Run the search job, printing its hits as a table as each step finds them (a sparse
     phrase's first page takes most of a second at 100,000 documents, its first hits 50 ms)."""
     bold, shown = sys.stdout.isatty(), 0
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as stop:
-            page: Page = stop.value
-            break
+
+    def found(step: Progress) -> None:
+        nonlocal shown
         if isinstance(step, Found) and step.hits:
             print(hits_table(step.hits, bold=bold, header=not shown), end="", flush=True)
             shown += len(step.hits)
+
+    page = run(job, found)
     print(hits_table(page.hits[shown:], bold=bold, header=not shown), end="", flush=True)
     return page
 
